@@ -1,0 +1,56 @@
+#include "cli/app.hpp"
+
+#include <exception>
+#include <functional>
+#include <iostream>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+#include "cli/run.hpp"
+#include "spec/input_error.hpp"
+
+namespace autolrs::cli {
+
+int main_entry(int argc, char** argv) {
+  CLI::App app{"autolrs: learning-rate schedules found on the fly by AutoLRS (Bayesian optimization)"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "autolrs 0.1.0");
+
+  struct Subcommand {
+    CLI::App* app;
+    std::function<int()> run;
+  };
+  std::vector<Subcommand> subcommands;
+
+  RunOptions run_options;
+  subcommands.push_back({setup_run(app, run_options), [&] { return run_run(run_options); }});
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    app.exit(e);
+    return 2;
+  }
+
+  try {
+    for (const Subcommand& subcommand : subcommands) {
+      if (subcommand.app->parsed()) return subcommand.run();
+    }
+    return 2;
+  } catch (const spec::InputError& e) {
+    std::cerr << "autolrs: error: " << e.what() << "\n";
+    return 2;
+  } catch (const std::exception& e) {
+    std::cerr << "autolrs: error: " << e.what() << "\n";
+    return 1;
+  }
+}
+
+}  // namespace autolrs::cli

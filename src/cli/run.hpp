@@ -1,0 +1,20 @@
+#pragma once
+
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+namespace autolrs::cli {
+
+struct RunOptions {
+  std::string spec_path;
+  std::string run_dir;  ///< overrides the spec's run_dir when not empty
+  bool dry_run = false;
+  bool resume = false;
+};
+
+/// `autolrs run job.json [--dry-run] [--run-dir DIR] [--resume]`.
+CLI::App* setup_run(CLI::App& parent, RunOptions& options);
+int run_run(const RunOptions& options);
+
+}  // namespace autolrs::cli

@@ -1,0 +1,35 @@
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace autolrs::numerics {
+
+/// Which kind of loss a series holds: training (minibatch) losses are noisy and spiky, validation
+/// losses are few and smooth; the robust fit treats outliers differently for each.
+enum class SeriesKind { train, val };
+
+enum class ForecastStatus {
+  ok,           ///< fitted; prediction is the model's value at the horizon
+  diverged,     ///< the series holds NaN/inf or rises sharply; prediction is a finite pessimistic value
+  insufficient  ///< fewer than 3 usable points; prediction falls back to the last finite loss (or 0)
+};
+
+const char* to_string(ForecastStatus status);
+
+/// Result of fitting y(t) = a·exp(b·t) + c (b <= 0) to a loss series. Every field is finite.
+struct Forecast {
+  ForecastStatus status = ForecastStatus::insufficient;
+  double prediction = 0;      ///< forecast loss at the horizon
+  double a = 0, b = 0, c = 0;  ///< model parameters; t in the caller's step units
+  double residual_scale = 0;  ///< robust scale (MAD-based sigma) of the fit's residuals
+  double prediction_std = 0;  ///< standard deviation of the prediction (fit and noise uncertainty)
+  int points_used = 0;        ///< points left after discarding non-finite values and outliers
+};
+
+/// Forecasts the loss at step `horizon` from `losses` observed at `steps` (same length, increasing).
+/// Never throws on data and never returns NaN: degenerate series yield a status other than ok.
+Forecast forecast_loss(const std::vector<double>& steps, const std::vector<double>& losses,
+                       double horizon, SeriesKind kind);
+
+}  // namespace autolrs::numerics

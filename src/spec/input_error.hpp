@@ -1,0 +1,22 @@
+#pragma once
+
+#include <stdexcept>
+#include <string>
+
+namespace autolrs::spec {
+
+/// Bad user input (job spec, command line, corrupt journal). `field` is the path of the offending
+/// value, e.g. "search.lr_min" or "journal.jsonl:17"; what() is "<field>: <reason>". Caught once in
+/// cli, printed as "autolrs: error: <what()>", exit status 2.
+class InputError : public std::runtime_error {
+ public:
+  InputError(std::string field, const std::string& reason)
+      : std::runtime_error(field.empty() ? reason : field + ": " + reason), m_field(std::move(field)) {}
+
+  const std::string& field() const { return m_field; }
+
+ private:
+  std::string m_field;
+};
+
+}  // namespace autolrs::spec

@@ -1,0 +1,74 @@
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace autolrs::spec {
+
+/// Which of the trainer's output streams a loss pattern reads.
+enum class StreamSelector { stdout_stream, stderr_stream, both };
+
+struct LossPatternSpec {
+  std::string pattern;  ///< RE2 syntax; named group `loss` required, `step` optional
+  StreamSelector stream = StreamSelector::stdout_stream;
+};
+
+struct TrainerSpec {
+  std::vector<std::string> command;      ///< argv template, run without a shell
+  std::vector<std::string> resume_args;  ///< appended only when a launch starts from a checkpoint
+  std::string workdir;                   ///< absolute (resolved against the spec file's folder)
+  std::map<std::string, std::string> env;  ///< merged over the inherited environment
+  LossPatternSpec loss;
+  std::optional<LossPatternSpec> val_loss;
+  double timeout_s = 0;       ///< wall-clock limit per launch; 0 = none
+  double idle_timeout_s = 0;  ///< limit on time without an output line; 0 = none
+  int max_retries = 2;        ///< retries of a failed main-stage launch
+  double divergence_factor = 10;  ///< a probe whose loss exceeds this × the stage's start loss is stopped
+};
+
+enum class Objective { train_loss, val_loss, automatic };
+
+struct SearchSpec {
+  double lr_min = 1e-4;
+  double lr_max = 1.0;
+  int probes_per_stage = 10;
+  long first_stage_steps = 1000;
+  long max_stage_steps = 8000;
+  double probe_fraction = 0.1;
+  Objective objective = Objective::automatic;
+};
+
+struct WarmupSpec {
+  long steps = 0;
+  double lr = 0;
+};
+
+/// A validated job spec; every path is absolute.
+struct JobSpec {
+  std::string name;
+  TrainerSpec trainer;
+  SearchSpec search;
+  long total_steps = 0;
+  WarmupSpec warmup;
+  std::optional<std::string> initial_checkpoint;
+  std::uint64_t seed = 0;
+  std::string run_dir;     ///< default <spec dir>/runs/<name>
+  int keep_checkpoints = 2;
+  /// Options for the dry-run simulator: long option name (with '_' for '-') to value.
+  std::map<std::string, std::string> simulator_options;
+  std::string spec_path;   ///< absolute path of the spec file ("" when parsed from text alone)
+  nlohmann::json source;   ///< the spec as given, for the journal's changed-spec check
+};
+
+/// Parses and validates a job spec. `spec_path` anchors relative paths (its folder); it is not read.
+/// Throws InputError naming the field, e.g. "search.lr_min: must be > 0, got -0.1"; unknown keys
+/// are errors with a "did you mean" suggestion where one is close.
+JobSpec parse_job_spec(std::string_view text, const std::string& spec_path);
+
+}  // namespace autolrs::spec
