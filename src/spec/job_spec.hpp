@@ -49,6 +49,12 @@ struct WarmupSpec {
   double lr = 0;
 };
 
+/// Where a launch runs: one launch at a time per slot.
+struct SlotSpec {
+  std::map<std::string, std::string> env;  ///< merged over the trainer's env (e.g. CUDA_VISIBLE_DEVICES)
+  std::vector<std::string> launcher;       ///< prepended to the trainer's argv (e.g. srun --exact -n1)
+};
+
 /// A validated job spec; every path is absolute.
 struct JobSpec {
   std::string name;
@@ -60,6 +66,7 @@ struct JobSpec {
   std::uint64_t seed = 0;
   std::string run_dir;     ///< default <spec dir>/runs/<name>
   int keep_checkpoints = 2;
+  std::vector<SlotSpec> slots = {SlotSpec{}};  ///< at least one
   /// Options for the dry-run simulator: long option name (with '_' for '-') to value.
   std::map<std::string, std::string> simulator_options;
   std::string spec_path;   ///< absolute path of the spec file ("" when parsed from text alone)

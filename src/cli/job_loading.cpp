@@ -1,0 +1,99 @@
+#include "cli/job_loading.hpp"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <system_error>
+
+#include "process/process_launcher.hpp"
+#include "spec/input_error.hpp"
+
+namespace autolrs::cli {
+
+namespace fs = std::filesystem;
+
+std::string self_executable() {
+  std::error_code error;
+  const fs::path path = fs::read_symlink("/proc/self/exe", error);
+  if (error) throw std::runtime_error("cannot find the autolrs binary: " + error.message());
+  return path.string();
+}
+
+spec::TrainerSpec simulator_trainer(const std::string& autolrs_binary, const spec::JobSpec& job) {
+  spec::TrainerSpec trainer = job.trainer;
+  trainer.command = {autolrs_binary, "simulate", "--lr", "{lr}", "--steps", "{steps}",
+                     "--save", "{save_checkpoint}", "--seed", "{seed}"};
+  for (const auto& [name, value] : job.simulator_options) {
+    std::string option = "--" + name;
+    std::replace(option.begin(), option.end(), '_', '-');
+    if (value == "false") continue;
+    trainer.command.push_back(option);
+    if (value != "true") trainer.command.push_back(value);
+  }
+  trainer.resume_args = {"--load", "{load_checkpoint}"};
+  trainer.loss = {R"(^step=(?P<step>\d+) loss=(?P<loss>\S+))", spec::StreamSelector::stdout_stream};
+  trainer.val_loss = spec::LossPatternSpec{R"(^step=(?P<step>\d+) val_loss=(?P<loss>\S+))", spec::StreamSelector::stdout_stream};
+  return trainer;
+}
+
+namespace {
+
+std::string read_spec_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw spec::InputError(path, "cannot read the job spec");
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+/// The trainer's program must exist before anything runs: a typo would otherwise fail every probe.
+void check_trainer_program(const spec::TrainerSpec& trainer) {
+  const std::string& program = trainer.command.front();
+  if (program.find('/') != std::string::npos) {
+    const fs::path path = fs::path(program).is_absolute() ? fs::path(program) : fs::path(trainer.workdir) / program;
+    if (::access(path.c_str(), X_OK) != 0) {
+      throw spec::InputError("trainer.command[0]", "not an executable file: " + path.string());
+    }
+    return;
+  }
+  if (!process::resolve_program(program, trainer.env)) {
+    throw spec::InputError("trainer.command[0]", "program not found in PATH: " + program);
+  }
+}
+
+}  // namespace
+
+LoadedJob load_job(const std::string& spec_path, const std::string& run_dir_override, bool dry_run) {
+  const fs::path absolute_spec = fs::absolute(spec_path).lexically_normal();
+  LoadedJob loaded{spec::parse_job_spec(read_spec_file(spec_path), absolute_spec.string()), nullptr};
+  spec::JobSpec& job = loaded.job;
+  if (!run_dir_override.empty()) job.run_dir = fs::absolute(run_dir_override).lexically_normal().string();
+  if (dry_run) {
+    job.trainer = simulator_trainer(self_executable(), job);
+  } else {
+    check_trainer_program(job.trainer);
+  }
+  loaded.identity = {{"spec", job.source}, {"dry_run", dry_run}};
+  return loaded;
+}
+
+void prepare_run_dir(const spec::JobSpec& job, bool resume) {
+  const fs::path run_dir = job.run_dir;
+  const bool has_journal = fs::exists(run_dir / "journal.jsonl");
+  if (has_journal && !resume) {
+    throw spec::InputError("run_dir", run_dir.string() +
+                                          " already holds a run; continue it with --resume, or choose another run_dir");
+  }
+  if (!has_journal && resume) throw spec::InputError("--resume", "no run to resume in " + run_dir.string());
+  std::error_code error;
+  for (const char* folder : {"logs", "checkpoints"}) {
+    fs::create_directories(run_dir / folder, error);
+    if (error) throw spec::InputError("run_dir", "cannot create " + (run_dir / folder).string() + ": " + error.message());
+  }
+  if (::access(run_dir.c_str(), W_OK) != 0) throw spec::InputError("run_dir", "not writable: " + run_dir.string());
+}
+
+}  // namespace autolrs::cli

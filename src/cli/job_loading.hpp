@@ -1,0 +1,32 @@
+#pragma once
+
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "spec/job_spec.hpp"
+
+namespace autolrs::cli {
+
+/// A job ready to run, with what identifies it across resumes.
+struct LoadedJob {
+  spec::JobSpec job;
+  nlohmann::json identity;  ///< the spec as written plus the mode (dry-run or not)
+};
+
+/// Reads and validates the spec file; applies a --run-dir override (relative to the current folder);
+/// with `dry_run`, replaces the trainer by this binary's `simulate` subcommand (options from the
+/// spec's "simulator" object). Checks that the trainer program resolves. Throws spec::InputError.
+LoadedJob load_job(const std::string& spec_path, const std::string& run_dir_override, bool dry_run);
+
+/// The simulator's command for a dry run, as a trainer spec (argv, resume args and loss patterns).
+spec::TrainerSpec simulator_trainer(const std::string& autolrs_binary, const spec::JobSpec& job);
+
+/// Creates the run directory and its logs/ and checkpoints/ folders. A run dir holding a journal is
+/// refused without `resume` (and one without a journal is refused with it). Throws spec::InputError.
+void prepare_run_dir(const spec::JobSpec& job, bool resume);
+
+/// Absolute path of the running autolrs binary.
+std::string self_executable();
+
+}  // namespace autolrs::cli

@@ -1,0 +1,88 @@
+#include "console/console_reporter.hpp"
+
+#include <cmath>
+#include <cstdio>
+#include <string>
+
+#include "search/stage_plan.hpp"
+
+namespace autolrs::console {
+
+namespace {
+
+std::string format(const char* pattern, auto... values) {
+  char text[512];
+  std::snprintf(text, sizeof text, pattern, values...);
+  return text;
+}
+
+std::string loss_text(const std::optional<double>& loss) { return loss ? format("%.4g", *loss) : "-"; }
+
+std::optional<double> last_loss(const std::vector<search::LossPoint>& series) {
+  if (series.empty()) return std::nullopt;
+  return series.back().loss;
+}
+
+}  // namespace
+
+void ConsoleReporter::on_launch_finished(const orchestrator::LaunchReport& report, const orchestrator::RunState& state) {
+  const search::LaunchRequest& request = report.request;
+  const search::LaunchOutcome& outcome = report.outcome;
+  const spec::JobSpec& job = state.job;
+  const int stage_count = search::planned_stage_count(job.search, job.total_steps - job.warmup.steps);
+  std::string line;
+  switch (request.kind) {
+    case search::LaunchKind::warmup:
+      line = format("[warmup]      train %ld steps  lr=%.3e", request.steps, request.lr);
+      break;
+    case search::LaunchKind::probe:
+      line = format("[stage %d/%d] probe %d/%d  lr=%.3e", request.stage + 1, stage_count, request.probe + 1,
+                    job.search.probes_per_stage, request.lr);
+      break;
+    case search::LaunchKind::stage:
+      line = format("[stage %d/%d] train %ld steps  lr=%.3e", request.stage + 1, stage_count, request.steps, request.lr);
+      break;
+  }
+  if (request.attempt > 0) line += format(" (retry %d)", request.attempt);
+  line += "  loss=" + loss_text(last_loss(outcome.train));
+  if (!outcome.val.empty()) line += "  val=" + loss_text(last_loss(outcome.val));
+  if (request.kind == search::LaunchKind::probe && outcome.status == search::OutcomeStatus::succeeded) {
+    const search::ProbeRecord& probe = state.progress.stages.at(static_cast<size_t>(request.stage)).probes.at(static_cast<size_t>(request.probe));
+    if (probe.status == search::ProbeStatus::succeeded && probe.forecast) {
+      line += format("  forecast=%.4g%s", probe.forecast->prediction, probe.forecast_from_val ? " (val)" : "");
+    } else {
+      line += std::string("  ") + search::to_string(probe.status) + ": " + probe.reason;
+    }
+  }
+  if (outcome.status != search::OutcomeStatus::succeeded) {
+    line += std::string("  ") + search::to_string(outcome.status) + ": " + outcome.reason;
+  }
+  line += format("  (%.1f s)", report.wall_s);
+  m_out << line << "\n" << std::flush;
+}
+
+void ConsoleReporter::on_run_finished(const orchestrator::RunState& state) {
+  const search::SearchRecord& progress = state.progress;
+  m_out << "\n stage  start_step    steps         lr  probes ok  final loss    val loss\n";
+  if (progress.warmup && progress.warmup->completed) {
+    m_out << format(" %5s  %10d  %7ld  %9.3e  %9s  %10s  %10s\n", "warm", 0, progress.warmup->steps, progress.warmup->lr,
+                    "-", loss_text(progress.warmup->final_loss).c_str(), loss_text(progress.warmup->final_val_loss).c_str());
+  }
+  for (const search::StageRecord& stage : progress.stages) {
+    if (!stage.completed) continue;
+    int succeeded = 0;
+    for (const search::ProbeRecord& probe : stage.probes) succeeded += probe.status == search::ProbeStatus::succeeded;
+    m_out << format(" %5d  %10ld  %7ld  %9.3e  %4d/%-4zu  %10s  %10s\n", stage.index, stage.start_step, stage.steps,
+                    *stage.lr, succeeded, stage.probes.size(), loss_text(stage.final_loss).c_str(),
+                    loss_text(stage.final_val_loss).c_str());
+  }
+  const double overhead = progress.model_steps > 0 ? static_cast<double>(progress.probe_steps) / static_cast<double>(progress.model_steps) : 0;
+  m_out << format("\nautolrs: %s: %ld model steps + %ld probe steps (%.2f per training step) in %.1f s\n",
+                  orchestrator::to_string(state.status), progress.model_steps, progress.probe_steps, overhead,
+                  state.wall_time_s);
+  if (state.failure) m_out << "autolrs: " << *state.failure << "\n";
+  if (!state.final_checkpoint.empty()) m_out << "final checkpoint: " << state.final_checkpoint << "\n";
+  m_out << "outputs: " << state.job.run_dir << "/{summary.json,schedule.csv,losses.csv,logs/}\n" << std::flush;
+}
+
+}  // namespace autolrs::console

@@ -1,0 +1,71 @@
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "orchestrator/checkpoint_store.hpp"
+#include "orchestrator/clock.hpp"
+#include "orchestrator/journal.hpp"
+#include "orchestrator/launcher.hpp"
+#include "orchestrator/run_observer.hpp"
+#include "search/autolrs_search.hpp"
+#include "spec/job_spec.hpp"
+#include "trainer_output/loss_line_parser.hpp"
+
+namespace autolrs::orchestrator {
+
+/// What the orchestrator works with; all owned by the caller and outliving the run.
+struct RunContext {
+  Launcher& launcher;
+  Journal& journal;
+  CheckpointStore& checkpoints;
+  const Clock& clock;
+  std::vector<RunObserver*> observers;
+  /// Set non-zero (by a signal handler) to stop: no new launch starts, running ones end as interrupted.
+  const std::atomic<int>* stop_signal = nullptr;
+};
+
+/// Drives an AutoLRS run: asks the search for launches, runs them on the job's slots (one thread per
+/// running launch), turns their output into outcomes, promotes their checkpoints, journals every
+/// decision and result before acting on it, and tells observers.
+class RunOrchestrator {
+ public:
+  /// `run_identity` is what must not change between a run and its resume (the spec as written, the
+  /// mode); it is stored in the journal's first record.
+  RunOrchestrator(spec::JobSpec job, nlohmann::json run_identity, RunContext context);
+
+  /// Runs to the end, or, with `resume`, continues the run recorded in the journal: finished launches
+  /// are not rerun and the search is rebuilt by replaying the journal. Throws spec::InputError when
+  /// the journal is missing, corrupt or belongs to a different spec.
+  RunStatus run(bool resume);
+
+ private:
+  struct PreparedLaunch;
+  struct Completion;
+
+  void replay_journal(search::AutoLrsSearch& search);
+  LaunchCommand build_command(const search::LaunchRequest& request, int slot, const std::string& save_path) const;
+  /// Runs one launch (on a worker thread) and turns its output into an outcome; promotes its
+  /// checkpoint on success. `on_loss` sees each parsed loss as it comes.
+  Completion run_launch(const PreparedLaunch& launch, const std::function<void(bool is_val, double loss)>& on_loss);
+  void accept_report(search::AutoLrsSearch& search, LaunchReport report);
+  void prune_checkpoints(const search::LaunchRequest& finished);
+  RunState state(const search::AutoLrsSearch& search, RunStatus status) const;
+  double elapsed_s() const;
+
+  spec::JobSpec m_job;
+  nlohmann::json m_run_identity;
+  RunContext m_context;
+  trainer_output::LossLineParser m_parser;
+  std::vector<LaunchReport> m_reports;
+  std::map<long, std::string> m_step_checkpoints;  ///< model step → promoted checkpoint
+  double m_previous_elapsed_s = 0;
+  double m_session_start_s = 0;
+};
+
+}  // namespace autolrs::orchestrator

@@ -1,0 +1,48 @@
+#include "search/loss_series.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+namespace autolrs::search {
+
+std::vector<LossPoint> place_on_launch_axis(const std::vector<RawLoss>& losses, long launch_steps) {
+  std::vector<LossPoint> placed;
+  placed.reserve(losses.size());
+  const bool all_numbered = !losses.empty() && std::all_of(losses.begin(), losses.end(), [](const RawLoss& raw) {
+    return raw.trainer_step.has_value() && std::isfinite(*raw.trainer_step);
+  });
+  if (!all_numbered) {
+    const double spacing = static_cast<double>(launch_steps) / static_cast<double>(std::max<size_t>(1, losses.size()));
+    for (size_t i = 0; i < losses.size(); ++i) placed.push_back({spacing * static_cast<double>(i + 1), losses[i].loss});
+    return placed;
+  }
+  double spacing = std::numeric_limits<double>::infinity();
+  for (size_t i = 1; i < losses.size(); ++i) {
+    const double gap = *losses[i].trainer_step - *losses[i - 1].trainer_step;
+    if (gap > 0) spacing = std::min(spacing, gap);
+  }
+  if (!std::isfinite(spacing)) spacing = static_cast<double>(launch_steps);  // one point, or no forward gaps
+  const double origin = *losses.front().trainer_step - spacing;
+  double last_step = 0;
+  for (const RawLoss& raw : losses) {
+    const double step = *raw.trainer_step - origin;
+    if (step <= last_step) continue;
+    placed.push_back({step, raw.loss});
+    last_step = step;
+  }
+  return placed;
+}
+
+bool DivergenceMonitor::diverged_after(double loss) {
+  if (m_diverged) return true;
+  if (!std::isfinite(loss)) return m_diverged = true;
+  if (!m_reference) {
+    m_reference = loss;
+    return false;
+  }
+  if (*m_reference > 0 && loss > m_factor * *m_reference) m_diverged = true;
+  return m_diverged;
+}
+
+}  // namespace autolrs::search

@@ -1,0 +1,45 @@
+#pragma once
+
+#include <optional>
+#include <vector>
+
+namespace autolrs::search {
+
+/// One parsed loss of a launch. `step` is the model step the loss belongs to, counted from the
+/// launch's start checkpoint: 1 is the first step the launch trained.
+struct LossPoint {
+  double step = 0;
+  double loss = 0;
+};
+
+/// A launch's losses as read, before step normalization: the trainer's own step numbers when its
+/// pattern has a `step` group (global, or counting from 0 or 1 in each launch), else none.
+struct RawLoss {
+  std::optional<double> trainer_step;
+  double loss = 0;
+};
+
+/// Places the losses of a launch of `launch_steps` steps on the launch's own axis (1..launch_steps).
+/// Only the spacing of trainer step numbers matters: the first loss sits one spacing after the start
+/// (spacing = the smallest positive gap, e.g. 1 for per-step losses, 100 for val every 100 steps).
+/// Without step numbers, n losses are spread evenly: point i sits at (i+1)·launch_steps/n.
+/// Points whose step numbers go backwards are dropped.
+std::vector<LossPoint> place_on_launch_axis(const std::vector<RawLoss>& losses, long launch_steps);
+
+/// Decides when a running launch's loss has diverged: a non-finite loss, or one above
+/// `factor` × the reference loss (the stage's start loss when known, else the launch's first loss).
+class DivergenceMonitor {
+ public:
+  DivergenceMonitor(double factor, std::optional<double> reference_loss)
+      : m_factor(factor), m_reference(reference_loss) {}
+
+  /// Feeds the next training loss; true once the launch has diverged (and stays true).
+  bool diverged_after(double loss);
+
+ private:
+  double m_factor;
+  std::optional<double> m_reference;
+  bool m_diverged = false;
+};
+
+}  // namespace autolrs::search

@@ -1,0 +1,25 @@
+#include "search/stage_plan.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+namespace autolrs::search {
+
+long stage_steps(const spec::SearchSpec& search, int stage_index, long remaining_steps) {
+  if (remaining_steps <= 0) return 0;
+  long length = search.first_stage_steps;
+  for (int i = 0; i < stage_index && length < search.max_stage_steps; ++i) length *= 2;
+  return std::min({length, search.max_stage_steps, remaining_steps});
+}
+
+int planned_stage_count(const spec::SearchSpec& search, long stage_budget) {
+  int count = 0;
+  for (long remaining = stage_budget; remaining > 0; ++count) remaining -= stage_steps(search, count, remaining);
+  return count;
+}
+
+long probe_steps(const spec::SearchSpec& search, long stage_length) {
+  return std::max(1L, std::lround(static_cast<double>(stage_length) * search.probe_fraction));
+}
+
+}  // namespace autolrs::search

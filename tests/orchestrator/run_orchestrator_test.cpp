@@ -1,0 +1,202 @@
+#include <doctest/doctest.h>
+
+#include "orchestrator/fakes.hpp"
+#include "orchestrator/run_orchestrator.hpp"
+#include "orchestrator/run_summary.hpp"
+#include "spec/command_template.hpp"
+#include "spec/input_error.hpp"
+
+using namespace autolrs;
+using orchestrator::RunStatus;
+using testing::argument_after;
+using testing::FakeCheckpointStore;
+using testing::FakeClock;
+using testing::FakeTrainerLauncher;
+using testing::MemoryJournal;
+
+namespace {
+
+spec::JobSpec job_for_tests() {
+  spec::JobSpec job;
+  job.name = "fake";
+  job.trainer.command = {"train", "--lr", "{lr}", "--steps", "{steps}", "--save", "{save_checkpoint}", "--stage={stage}"};
+  job.trainer.resume_args = {"--load", "{load_checkpoint}"};
+  job.trainer.workdir = "/work";
+  job.trainer.env = {{"OMP_NUM_THREADS", "1"}};
+  job.trainer.loss = {"loss=(?P<loss>\\S+)"};
+  job.search.probes_per_stage = 3;
+  job.search.first_stage_steps = 100;
+  job.search.max_stage_steps = 200;
+  job.total_steps = 500;
+  job.run_dir = "/runs/fake";
+  job.source = {{"name", "fake"}};
+  return job;
+}
+
+/// Captures what observers see at the end of the run.
+struct FinalState : orchestrator::RunObserver {
+  void on_run_finished(const orchestrator::RunState& state) override {
+    summary = orchestrator::run_summary(state);
+    schedule = orchestrator::schedule_csv(state);
+  }
+  nlohmann::json summary;
+  std::string schedule;
+};
+
+struct Harness {
+  explicit Harness(spec::JobSpec job_spec = job_for_tests()) : job(std::move(job_spec)), launcher(store) {}
+
+  RunStatus run(bool resume = false, nlohmann::json identity = {{"spec", "v1"}}) {
+    orchestrator::RunOrchestrator orchestrator(job, identity,
+                                               orchestrator::RunContext{launcher, journal, store, clock, {&final_state}});
+    return orchestrator.run(resume);
+  }
+
+  spec::JobSpec job;
+  FakeCheckpointStore store;
+  FakeTrainerLauncher launcher;
+  MemoryJournal journal;
+  FakeClock clock;
+  FinalState final_state;
+};
+
+}  // namespace
+
+TEST_CASE("orchestrator::RunOrchestrator launches the trainer with the exact argv of each launch") {
+  Harness harness;
+  REQUIRE(harness.run() == RunStatus::completed);
+  const auto& commands = harness.launcher.commands;
+  // Stages of 100, 200, 200 steps; 3 probes and a stage launch each.
+  REQUIRE(commands.size() == 12);
+
+  const auto& first_probe = commands[0];
+  const std::string first_lr = argument_after(first_probe.argv, "--lr");
+  CHECK(first_probe.argv == std::vector<std::string>{"train", "--lr", first_lr, "--steps", "10", "--save",
+                                                     "/ckpt/stage-000-probe-00.staging", "--stage=0"});
+  CHECK(first_probe.workdir == "/work");
+  CHECK(first_probe.env == std::map<std::string, std::string>{{"OMP_NUM_THREADS", "1"}});
+  CHECK(first_probe.stdout_log == "/runs/fake/logs/stage-000-probe-00.stdout.log");
+  CHECK(first_probe.stderr_log == "/runs/fake/logs/stage-000-probe-00.stderr.log");
+
+  const auto& first_stage = commands[3];
+  CHECK(first_stage.argv == std::vector<std::string>{"train", "--lr", argument_after(first_stage.argv, "--lr"), "--steps",
+                                                     "100", "--save", "/ckpt/step-000000100.staging", "--stage=0"});
+  const auto& second_stage_probe = commands[4];
+  CHECK(second_stage_probe.argv ==
+        std::vector<std::string>{"train", "--lr", argument_after(second_stage_probe.argv, "--lr"), "--steps", "20", "--save",
+                                 "/ckpt/stage-001-probe-00.staging", "--stage=1", "--load", "/ckpt/step-000000100"});
+  CHECK(commands[11].argv.back() == "/ckpt/step-000000300");
+
+  const nlohmann::json& summary = harness.final_state.summary;
+  CHECK(summary["status"] == "completed");
+  CHECK(summary["total_steps"] == 500);
+  CHECK(summary["probe_steps"] == 3 * 10 + 3 * 20 + 3 * 20);
+  CHECK(summary["compute_steps"] == 500 + 150);
+  CHECK(summary["final_checkpoint"] == "/ckpt/step-000000500");
+  CHECK(summary["stages"].size() == 3);
+  CHECK(summary["stages"][1]["start_step"] == 100);
+  CHECK(summary["stages"][1]["probes"].size() == 3);
+  CHECK(summary["stages"][1]["lr"] == std::stod(argument_after(commands[7].argv, "--lr")));
+  CHECK(harness.final_state.schedule.rfind("stage,start_step,steps,lr\n0,0,100,", 0) == 0);
+}
+
+TEST_CASE("orchestrator::RunOrchestrator keeps keep_checkpoints stage checkpoints and drops finished probes'") {
+  Harness harness;
+  REQUIRE(harness.run() == RunStatus::completed);
+  CHECK(harness.store.existing == std::set<std::string>{"/ckpt/step-000000300", "/ckpt/step-000000500"});
+}
+
+TEST_CASE("orchestrator::RunOrchestrator starts from the initial checkpoint with resume args, and never deletes it") {
+  spec::JobSpec job = job_for_tests();
+  job.initial_checkpoint = "/data/pretrained.pt";
+  Harness harness(job);
+  harness.store.write("/data/pretrained.pt");
+  REQUIRE(harness.run() == RunStatus::completed);
+  CHECK(argument_after(harness.launcher.commands[0].argv, "--load") == "/data/pretrained.pt");
+  CHECK(harness.store.existing.count("/data/pretrained.pt") == 1);
+}
+
+TEST_CASE("orchestrator::RunOrchestrator runs each slot's launcher and env around the trainer") {
+  spec::JobSpec job = job_for_tests();
+  job.slots = {spec::SlotSpec{{{"CUDA_VISIBLE_DEVICES", "0"}}, {"srun", "-n1"}},
+               spec::SlotSpec{{{"CUDA_VISIBLE_DEVICES", "1"}, {"OMP_NUM_THREADS", "2"}}, {}}};
+  Harness harness(job);
+  REQUIRE(harness.run() == RunStatus::completed);
+  bool saw_second_slot = false;
+  for (const auto& command : harness.launcher.commands) {
+    if (command.argv.front() == "srun") {
+      CHECK(command.argv[1] == "-n1");
+      CHECK(command.argv[2] == "train");
+      CHECK(command.env.at("CUDA_VISIBLE_DEVICES") == "0");
+    } else {
+      saw_second_slot = true;
+      CHECK(command.argv.front() == "train");
+      CHECK(command.env.at("CUDA_VISIBLE_DEVICES") == "1");
+      CHECK(command.env.at("OMP_NUM_THREADS") == "2");
+    }
+  }
+  CHECK(saw_second_slot);
+  CHECK(harness.final_state.summary["total_steps"] == 500);
+}
+
+TEST_CASE("orchestrator::RunOrchestrator resumes an interrupted run to the same schedule, rerunning no finished launch") {
+  Harness uninterrupted;
+  REQUIRE(uninterrupted.run() == RunStatus::completed);
+
+  for (int interrupt_at : {0, 2, 3, 7, 11}) {
+    CAPTURE(interrupt_at);
+    Harness interrupted;
+    interrupted.launcher.interrupt_at = interrupt_at;
+    REQUIRE(interrupted.run() == RunStatus::interrupted);
+    const size_t launched_before = interrupted.launcher.commands.size();
+    CHECK(launched_before == static_cast<size_t>(interrupt_at) + 1);
+
+    interrupted.launcher.interrupt_at = -1;
+    REQUIRE(interrupted.run(true) == RunStatus::completed);
+    CHECK(interrupted.final_state.schedule == uninterrupted.final_state.schedule);
+    // The interrupted launch runs again; nothing that finished does.
+    CHECK(interrupted.launcher.commands.size() - launched_before == 12 - static_cast<size_t>(interrupt_at));
+    CHECK(interrupted.launcher.commands[launched_before].argv == interrupted.launcher.commands[launched_before - 1].argv);
+  }
+}
+
+TEST_CASE("orchestrator::RunOrchestrator refuses to resume a run whose job changed, naming what changed") {
+  Harness harness;
+  harness.launcher.interrupt_at = 4;
+  REQUIRE(harness.run(false, {{"spec", {{"lr_min", 0.1}}}}) == RunStatus::interrupted);
+  try {
+    harness.run(true, {{"spec", {{"lr_min", 0.2}}}});
+    FAIL("resume with a changed job was accepted");
+  } catch (const spec::InputError& error) {
+    CHECK(std::string(error.what()) ==
+          "--resume: the job changed since the run started (/spec/lr_min); start a new run in another run_dir");
+  }
+}
+
+TEST_CASE("orchestrator::RunOrchestrator refuses to resume when nothing was recorded") {
+  Harness harness;
+  CHECK_THROWS_AS(harness.run(true), spec::InputError);
+}
+
+TEST_CASE("orchestrator::RunOrchestrator stops a diverging probe early and records it as diverged") {
+  spec::JobSpec job = job_for_tests();
+  job.search.lr_min = 0.1;  // the fake trainer explodes above lr 0.3
+  job.search.probes_per_stage = 6;
+  job.total_steps = 100;
+  Harness harness(job);
+  REQUIRE(harness.run() == RunStatus::completed);
+  int diverged = 0;
+  for (const auto& probe : harness.final_state.summary["stages"][0]["probes"]) {
+    if (probe["lr"].get<double>() > 0.3) {
+      ++diverged;
+      CHECK(probe["status"] == "diverged");
+      CHECK(probe["reason"].get<std::string>().rfind("loss diverged", 0) == 0);
+    } else {
+      CHECK(probe["status"] == "ok");
+    }
+  }
+  CHECK(diverged > 0);
+  CHECK(harness.final_state.summary["stages"][0]["lr"].get<double>() <= 0.3);
+  // Stopped at the first loss above 10x the first one: exp(0.5 * (step - 1)) > 10 at step 6.
+  CHECK(harness.final_state.summary["probe_steps"].get<long>() == 10L * (6 - diverged) + 6L * diverged);
+}

@@ -1,0 +1,312 @@
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <limits>
+#include <map>
+
+#include "search/autolrs_search.hpp"
+#include "search/search_json.hpp"
+#include "search/stage_plan.hpp"
+
+using namespace autolrs;
+using search::AutoLrsSearch;
+using search::LaunchKind;
+using search::LaunchOutcome;
+using search::LaunchRequest;
+using search::OutcomeStatus;
+
+namespace {
+
+spec::JobSpec small_job() {
+  spec::JobSpec job;
+  job.name = "test";
+  job.trainer.command = {"train"};
+  job.trainer.loss = {"loss=(?P<loss>\\S+)"};
+  job.search.lr_min = 1e-4;
+  job.search.lr_max = 1.0;
+  job.search.probes_per_stage = 4;
+  job.search.first_stage_steps = 1000;
+  job.search.max_stage_steps = 2000;
+  job.search.probe_fraction = 0.1;
+  job.total_steps = 3000;
+  job.seed = 7;
+  return job;
+}
+
+/// A probe's loss curve: exponential decay whose floor is lowest at lr = 0.01 (in log distance).
+double floor_for(double lr) { return 0.5 + 0.1 * std::pow(std::log10(lr) + 2.0, 2); }
+
+LaunchOutcome exponential_outcome(const LaunchRequest& request) {
+  LaunchOutcome outcome;
+  outcome.status = OutcomeStatus::succeeded;
+  const double floor = floor_for(request.lr);
+  for (long step = 1; step <= request.steps; ++step) {
+    outcome.train.push_back({static_cast<double>(step), floor + 2.0 * std::exp(-0.02 * static_cast<double>(step))});
+  }
+  return outcome;
+}
+
+LaunchOutcome failed_outcome(const std::string& reason) {
+  LaunchOutcome outcome;
+  outcome.status = OutcomeStatus::failed;
+  outcome.reason = reason;
+  return outcome;
+}
+
+/// Runs the search to its end, one launch at a time, answering every launch with `answer`.
+template <typename Answer>
+std::vector<LaunchRequest> drive(AutoLrsSearch& search, Answer answer) {
+  std::vector<LaunchRequest> launches;
+  for (int guard = 0; guard < 1000 && !search.finished() && !search.failure(); ++guard) {
+    const std::vector<LaunchRequest> next = search.next_launches(1);
+    REQUIRE(next.size() == 1);
+    launches.push_back(next.front());
+    search.record(next.front(), answer(next.front()));
+  }
+  return launches;
+}
+
+}  // namespace
+
+TEST_CASE("search::stage_steps doubles from first_stage_steps up to max_stage_steps and cuts the last stage") {
+  spec::SearchSpec search;
+  search.first_stage_steps = 1000;
+  search.max_stage_steps = 8000;
+  std::vector<long> lengths;
+  long remaining = 20000;
+  for (int stage = 0; remaining > 0; ++stage) {
+    lengths.push_back(search::stage_steps(search, stage, remaining));
+    remaining -= lengths.back();
+  }
+  CHECK(lengths == std::vector<long>{1000, 2000, 4000, 8000, 5000});
+  CHECK(search::planned_stage_count(search, 20000) == 5);
+  CHECK(search::planned_stage_count(search, 0) == 0);
+  CHECK(search::probe_steps(search, 8000) == 800);
+  CHECK(search::probe_steps(search, 4) == 1);
+}
+
+TEST_CASE("search::place_on_launch_axis puts losses at their step within the launch") {
+  SUBCASE("global step numbers keep their spacing, the first one spacing after the start") {
+    const auto placed = search::place_on_launch_axis({{1001.0, 3}, {1002.0, 2}, {1003.0, 1}}, 3);
+    REQUIRE(placed.size() == 3);
+    CHECK(placed[0].step == 1);
+    CHECK(placed[2].step == 3);
+    CHECK(placed[2].loss == 1);
+  }
+  SUBCASE("steps counting from 0 in each launch land on the same axis") {
+    const auto placed = search::place_on_launch_axis({{0.0, 3}, {1.0, 2}}, 2);
+    CHECK(placed[0].step == 1);
+    CHECK(placed[1].step == 2);
+  }
+  SUBCASE("val losses every 100 steps sit at 100, 200, ...") {
+    const auto placed = search::place_on_launch_axis({{1100.0, 3}, {1200.0, 2}, {1300.0, 1}}, 300);
+    CHECK(placed[0].step == 100);
+    CHECK(placed[2].step == 300);
+  }
+  SUBCASE("without step numbers losses are spread evenly over the launch") {
+    const auto placed = search::place_on_launch_axis({{std::nullopt, 3}, {std::nullopt, 2}, {std::nullopt, 1}, {std::nullopt, 0}}, 100);
+    CHECK(placed[0].step == 25);
+    CHECK(placed[3].step == 100);
+  }
+  SUBCASE("a step number going backwards is dropped") {
+    const auto placed = search::place_on_launch_axis({{10.0, 3}, {11.0, 2}, {5.0, 9}, {12.0, 1}}, 3);
+    REQUIRE(placed.size() == 3);
+    CHECK(placed[2].loss == 1);
+  }
+}
+
+TEST_CASE("search::DivergenceMonitor flags non-finite losses and losses above factor times the reference") {
+  search::DivergenceMonitor with_reference(10, 2.0);
+  CHECK_FALSE(with_reference.diverged_after(19.9));
+  CHECK(with_reference.diverged_after(20.1));
+  CHECK(with_reference.diverged_after(1.0));  // stays diverged
+
+  search::DivergenceMonitor first_loss_is_reference(3, std::nullopt);
+  CHECK_FALSE(first_loss_is_reference.diverged_after(1.0));
+  CHECK_FALSE(first_loss_is_reference.diverged_after(2.9));
+  CHECK(first_loss_is_reference.diverged_after(3.1));
+
+  search::DivergenceMonitor nan_loss(10, 1.0);
+  CHECK(nan_loss.diverged_after(std::numeric_limits<double>::quiet_NaN()));
+}
+
+TEST_CASE("search::AutoLrsSearch probes each stage, then trains it at the probe LR with the best forecast") {
+  AutoLrsSearch search(small_job());
+  const std::vector<LaunchRequest> launches = drive(search, exponential_outcome);
+  REQUIRE(search.finished());
+  REQUIRE(launches.size() == 10);  // 2 stages × (4 probes + 1 stage launch)
+
+  for (int stage = 0; stage < 2; ++stage) {
+    const long start = stage == 0 ? 0 : 1000;
+    const long stage_length = stage == 0 ? 1000 : 2000;
+    for (int probe = 0; probe < 4; ++probe) {
+      const LaunchRequest& launch = launches[static_cast<size_t>(stage * 5 + probe)];
+      CHECK(launch.kind == LaunchKind::probe);
+      CHECK(launch.stage == stage);
+      CHECK(launch.probe == probe);
+      CHECK(launch.steps == stage_length / 10);
+      CHECK(launch.start_step == start);
+      CHECK(launch.lr >= 1e-4);
+      CHECK(launch.lr <= 1.0);
+      CHECK(launch.id() == "stage-00" + std::to_string(stage) + "-probe-0" + std::to_string(probe));
+    }
+    const LaunchRequest& main = launches[static_cast<size_t>(stage * 5 + 4)];
+    CHECK(main.kind == LaunchKind::stage);
+    CHECK(main.steps == stage_length);
+    CHECK(main.start_step == start);
+    // The winner is the probed LR whose forecast floor is lowest.
+    double best_lr = 0, best_floor = 1e9;
+    for (int probe = 0; probe < 4; ++probe) {
+      const double lr = launches[static_cast<size_t>(stage * 5 + probe)].lr;
+      if (floor_for(lr) < best_floor) best_floor = floor_for(lr), best_lr = lr;
+    }
+    CHECK(main.lr == best_lr);
+    const search::StageRecord& record = search.progress().stages.at(static_cast<size_t>(stage));
+    CHECK(record.lr == best_lr);
+    CHECK(record.completed);
+    for (const search::ProbeRecord& probe : record.probes) {
+      REQUIRE(probe.forecast);
+      // The forecast at the stage's end is the curve's value there, close to its floor.
+      CHECK(probe.forecast->prediction == doctest::Approx(floor_for(probe.lr)).epsilon(0.01));
+    }
+  }
+  CHECK(search.progress().model_steps == 3000);
+  CHECK(search.progress().probe_steps == 4 * 100 + 4 * 200);
+  CHECK(search.next_launches(1).empty());
+}
+
+TEST_CASE("search::AutoLrsSearch decides identically for the same spec, seed and results") {
+  AutoLrsSearch first(small_job());
+  AutoLrsSearch second(small_job());
+  CHECK(drive(first, exponential_outcome) == drive(second, exponential_outcome));
+
+  spec::JobSpec other_seed = small_job();
+  other_seed.seed = 8;
+  AutoLrsSearch third(other_seed);
+  AutoLrsSearch fourth(small_job());
+  CHECK(drive(third, exponential_outcome) != drive(fourth, exponential_outcome));
+}
+
+TEST_CASE("search::AutoLrsSearch penalizes failed probes and goes on") {
+  AutoLrsSearch search(small_job());
+  int probe_launches = 0;
+  drive(search, [&](const LaunchRequest& request) {
+    if (request.kind == LaunchKind::probe && probe_launches++ % 2 == 0) return failed_outcome("exited with status 3");
+    return exponential_outcome(request);
+  });
+  REQUIRE(search.finished());
+  const search::StageRecord& stage = search.progress().stages.front();
+  CHECK(stage.probes[0].status == search::ProbeStatus::failed);
+  CHECK(stage.probes[0].reason == "exited with status 3");
+  CHECK(stage.probes[1].status == search::ProbeStatus::succeeded);
+  CHECK(stage.lr != stage.probes[0].lr);
+}
+
+TEST_CASE("search::AutoLrsSearch fails the run when every probe of a stage fails") {
+  AutoLrsSearch search(small_job());
+  drive(search, [](const LaunchRequest&) { return failed_outcome("no checkpoint written"); });
+  REQUIRE(search.failure());
+  CHECK(search.failure()->find("stage 0: every probe failed") == 0);
+  CHECK(search.failure()->find("no checkpoint written") != std::string::npos);
+  CHECK_FALSE(search.finished());
+}
+
+TEST_CASE("search::AutoLrsSearch retries a failed stage launch max_retries times, then fails") {
+  spec::JobSpec job = small_job();
+  job.trainer.max_retries = 2;
+  AutoLrsSearch search(job);
+  const std::vector<LaunchRequest> launches = drive(search, [](const LaunchRequest& request) {
+    return request.kind == LaunchKind::stage ? failed_outcome("killed by signal 9") : exponential_outcome(request);
+  });
+  REQUIRE(launches.size() == 4 + 3);
+  CHECK(launches[4].attempt == 0);
+  CHECK(launches[5].attempt == 1);
+  CHECK(launches[6].attempt == 2);
+  CHECK(launches[6].id() == "stage-000-retry-2");
+  CHECK(launches[6].lr == launches[4].lr);
+  REQUIRE(search.failure());
+  CHECK(*search.failure() == "stage 0 failed after 3 attempt(s): killed by signal 9");
+}
+
+TEST_CASE("search::AutoLrsSearch runs the warmup first, at its LR, counting its steps") {
+  spec::JobSpec job = small_job();
+  job.warmup = {500, 0.003};
+  job.total_steps = 1500;
+  AutoLrsSearch search(job);
+  const std::vector<LaunchRequest> launches = drive(search, exponential_outcome);
+  REQUIRE(search.finished());
+  CHECK(launches.front().kind == LaunchKind::warmup);
+  CHECK(launches.front().lr == 0.003);
+  CHECK(launches.front().steps == 500);
+  CHECK(launches[1].start_step == 500);
+  CHECK(launches.back().start_step == 500);
+  CHECK(launches.back().steps == 1000);
+  CHECK(search.progress().model_steps == 1500);
+}
+
+TEST_CASE("search::AutoLrsSearch hands out a stage's probes to several free slots at once, distinct") {
+  spec::JobSpec job = small_job();
+  job.search.probes_per_stage = 6;
+  AutoLrsSearch search(job);
+  const std::vector<LaunchRequest> batch = search.next_launches(4);
+  REQUIRE(batch.size() == 4);
+  for (size_t i = 0; i < batch.size(); ++i) {
+    for (size_t j = i + 1; j < batch.size(); ++j) CHECK(batch[i].lr != batch[j].lr);
+  }
+  CHECK(search.next_launches(4).size() == 2);  // only 6 probes per stage
+  CHECK(search.next_launches(4).empty());
+  CHECK(search.outstanding().size() == 6);
+  for (const LaunchRequest& request : std::vector<LaunchRequest>(search.outstanding())) search.record(request, exponential_outcome(request));
+  const std::vector<LaunchRequest> main = search.next_launches(4);
+  REQUIRE(main.size() == 1);
+  CHECK(main.front().kind == LaunchKind::stage);
+  CHECK(search.next_launches(3).empty());
+}
+
+TEST_CASE("search::AutoLrsSearch rejects an outcome for a launch it did not hand out") {
+  AutoLrsSearch search(small_job());
+  LaunchRequest stranger;
+  stranger.kind = LaunchKind::probe;
+  stranger.stage = 5;
+  CHECK_THROWS_AS(search.record(stranger, exponential_outcome(stranger)), std::logic_error);
+}
+
+TEST_CASE("search::AutoLrsSearch forecasts the val loss once τ has reached its maximum, with objective auto") {
+  spec::JobSpec job = small_job();
+  job.trainer.val_loss = spec::LossPatternSpec{"val_loss=(?P<loss>\\S+)"};
+  job.search.max_stage_steps = 1000;
+  job.total_steps = 2000;
+  AutoLrsSearch search(job);
+  drive(search, [](const LaunchRequest& request) {
+    LaunchOutcome outcome = exponential_outcome(request);
+    for (long step = 10; step <= request.steps; step += 10) {
+      outcome.val.push_back({static_cast<double>(step), 0.9 + floor_for(request.lr)});
+    }
+    return outcome;
+  });
+  REQUIRE(search.finished());
+  for (const search::StageRecord& stage : search.progress().stages) {
+    for (const search::ProbeRecord& probe : stage.probes) {
+      CHECK(probe.forecast_from_val);
+      CHECK(probe.forecast->prediction == doctest::Approx(0.9 + floor_for(probe.lr)).epsilon(0.01));
+    }
+  }
+}
+
+TEST_CASE("search::LaunchRequest and LaunchOutcome round-trip through the journal's JSON exactly") {
+  LaunchRequest request{LaunchKind::probe, 3, 7, 0, 0.1234567890123456789, 800, 7000};
+  CHECK(nlohmann::json::parse(nlohmann::json(request).dump()).get<LaunchRequest>() == request);
+
+  LaunchOutcome outcome;
+  outcome.status = OutcomeStatus::diverged;
+  outcome.reason = "loss diverged (nan)";
+  outcome.train = {{1, 0.1 + 0.2}, {2, std::numeric_limits<double>::quiet_NaN()}};
+  outcome.val = {{100, 1.0 / 3.0}};
+  const LaunchOutcome back = nlohmann::json::parse(nlohmann::json(outcome).dump()).get<LaunchOutcome>();
+  CHECK(back.status == OutcomeStatus::diverged);
+  CHECK(back.reason == outcome.reason);
+  REQUIRE(back.train.size() == 2);
+  CHECK(back.train[0].loss == 0.1 + 0.2);
+  CHECK(std::isnan(back.train[1].loss));
+  CHECK(back.val[0].loss == 1.0 / 3.0);
+}
