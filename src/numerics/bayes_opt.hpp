@@ -49,15 +49,20 @@ class BayesOpt {
   BayesOpt(const BayesOptConfig& config, std::uint64_t seed);
   explicit BayesOpt(BayesOptState state);
 
-  /// Next LR to evaluate. With no observations, a seeded point of the first proposal design.
-  /// Never within min_separation of an evaluated LR.
+  /// Next LR to evaluate. With no observations, point `proposals` of the seeded first design, the
+  /// golden-ratio sequence x_k = frac(u0 + k / phi) with u0 from the seed. With failures only, the
+  /// midpoint of the widest gap between them and the bounds. Otherwise the acquisition's maximizer.
+  /// Never within min_separation of an evaluated LR (unless the whole range is that close).
+  /// Without a tell() in between, repeated calls after the first design return the same LR.
   double ask();
   /// `count` LRs to evaluate concurrently (constant liar): distinct and separated from each other
   /// and from the evaluated LRs.
   std::vector<double> ask_batch(int count);
-  /// Records an evaluated LR; noise_var is added to the GP's noise at that point.
+  /// Records an evaluated LR; noise_var is added to the GP's noise at that point. A non-finite value
+  /// is recorded as a failure. Throws std::invalid_argument for lr <= 0 or a negative noise_var.
   void tell(double lr, double value, double noise_var = 0);
-  /// Records a failed or diverged evaluation (penalty: worst observed value plus a margin).
+  /// Records a failed or diverged evaluation (penalty: worst observed value plus a margin of
+  /// max(range of successes, 10% of |worst|, 1e-3)).
   void tell_failure(double lr);
 
   /// LR with the lowest observed value among successes; nullopt when none succeeded.

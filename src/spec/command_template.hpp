@@ -12,15 +12,18 @@ namespace autolrs::spec {
 const std::vector<std::string>& known_placeholders();
 
 /// The first unknown or malformed placeholder in `argument` (e.g. "{lrr}" or "{lr"), as an error
-/// message; nullopt when the argument is valid.
+/// message with a "did you mean" where a known name is close; nullopt when the argument is valid.
 std::optional<std::string> check_placeholders(const std::string& argument);
 
-/// Substitutes `values` into each element of `argv_template`. Every placeholder used must have a value
-/// (InputError otherwise).
+/// Substitutes `values` into each element of `argv_template`, anywhere inside it ("--lr={lr}"). Every
+/// placeholder used must have a value; a missing value or a malformed template throws InputError on
+/// `field`[index], e.g. "trainer.resume_args[1]". Values for placeholders not used are ignored.
 std::vector<std::string> expand_command(const std::vector<std::string>& argv_template,
-                                        const std::map<std::string, std::string>& values);
+                                        const std::map<std::string, std::string>& values,
+                                        const std::string& field = "trainer.command");
 
-/// Shortest decimal text that reads back as exactly `value` (for `{lr}`).
+/// Shortest decimal text that reads back as exactly `value` (for `{lr}`), locale-independent:
+/// 0.001 -> "0.001", 1e-05 -> "1e-05", 2.0 -> "2"; non-finite values give "nan", "inf", "-inf".
 std::string format_number(double value);
 
 }  // namespace autolrs::spec

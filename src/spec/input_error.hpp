@@ -2,6 +2,7 @@
 
 #include <stdexcept>
 #include <string>
+#include <string_view>
 
 namespace autolrs::spec {
 
@@ -18,5 +19,12 @@ class InputError : public std::runtime_error {
  private:
   std::string m_field;
 };
+
+/// `text` made safe to show in a message: bytes outside printable ASCII written as \xNN, and cut to
+/// its first `max_bytes` bytes followed by "..." when longer (user input may be hostile).
+std::string printable(std::string_view text, std::size_t max_bytes = 60);
+
+/// printable(text) in double quotes, with '"' and '\' escaped: `"abc"`.
+std::string quoted_text(std::string_view text);
 
 }  // namespace autolrs::spec

@@ -42,6 +42,7 @@ struct SearchSpec {
   long max_stage_steps = 8000;
   double probe_fraction = 0.1;
   Objective objective = Objective::automatic;
+  std::string preset = "default";  ///< "default" or "paper"
 };
 
 struct WarmupSpec {
@@ -49,10 +50,12 @@ struct WarmupSpec {
   double lr = 0;
 };
 
-/// Where a launch runs: one launch at a time per slot.
+/// Where one launch at a time runs: `env` is merged into the launch's environment, `launcher` is
+/// prepended to its argv (e.g. {"srun", "--exact", "-n1"}); launcher elements may use the command's
+/// placeholders and were checked like it.
 struct SlotSpec {
-  std::map<std::string, std::string> env;  ///< merged over the trainer's env (e.g. CUDA_VISIBLE_DEVICES)
-  std::vector<std::string> launcher;       ///< prepended to the trainer's argv (e.g. srun --exact -n1)
+  std::map<std::string, std::string> env;
+  std::vector<std::string> launcher;
 };
 
 /// A validated job spec; every path is absolute.
@@ -66,16 +69,22 @@ struct JobSpec {
   std::uint64_t seed = 0;
   std::string run_dir;     ///< default <spec dir>/runs/<name>
   int keep_checkpoints = 2;
-  std::vector<SlotSpec> slots = {SlotSpec{}};  ///< at least one
   /// Options for the dry-run simulator: long option name (with '_' for '-') to value.
   std::map<std::string, std::string> simulator_options;
+  /// Launch slots, at least one; default one slot with no env and no launcher.
+  std::vector<SlotSpec> slots = {SlotSpec{}};
   std::string spec_path;   ///< absolute path of the spec file ("" when parsed from text alone)
   nlohmann::json source;   ///< the spec as given, for the journal's changed-spec check
 };
 
-/// Parses and validates a job spec. `spec_path` anchors relative paths (its folder); it is not read.
-/// Throws InputError naming the field, e.g. "search.lr_min: must be > 0, got -0.1"; unknown keys
-/// are errors with a "did you mean" suggestion where one is close.
+/// Parses and validates a job spec. `spec_path` anchors relative paths (its folder; the current
+/// directory when empty); it is not read. Throws InputError naming the field, e.g.
+/// "search.lr_min: must be > 0, got -0.1"; unknown keys are errors with a "did you mean" suggestion
+/// where one is close. A duplicate key fails on its path; text that is not JSON, empty text and
+/// nesting deeper than max_spec_depth fail on the spec path (or "job spec"); parsing never recurses
+/// on the input.
+constexpr int max_spec_depth = 64;
+
 JobSpec parse_job_spec(std::string_view text, const std::string& spec_path);
 
 }  // namespace autolrs::spec

@@ -1,0 +1,257 @@
+#include "numerics/forecaster.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <stdexcept>
+
+#include <Eigen/Dense>
+
+#include "numerics/minimize.hpp"
+
+namespace autolrs::numerics {
+
+const char* to_string(ForecastStatus status) {
+  switch (status) {
+    case ForecastStatus::ok: return "ok";
+    case ForecastStatus::diverged: return "diverged";
+    case ForecastStatus::insufficient: return "insufficient";
+  }
+  return "insufficient";
+}
+
+namespace {
+
+using Eigen::ArrayXd;
+
+// Rates are searched on normalized time u = (t - t_first) / span in [0, 1]: r = 0.02 is a nearly
+// straight line over the window, r = 200 a drop within the first half percent of it.
+constexpr double k_log_rate_min = -3.912023005428146;  // log(0.02)
+constexpr double k_log_rate_max = 5.298317366548036;   // log(200)
+constexpr int k_rate_grid = 24;
+// Above this many points the fit runs on equal-count bins summarized by their median (robust to
+// spikes inside a bin), keeping a forecast of 1e6 points to a few milliseconds.
+constexpr Eigen::Index k_max_fit_points = 2048;
+constexpr Eigen::Index k_bins = 1024;
+constexpr int k_robust_iterations = 5;
+// Tukey bisquare and Huber tuning constants for 95% Gaussian efficiency (Holland & Welsch 1977).
+constexpr double k_bisquare_c = 4.685;
+constexpr double k_huber_k = 1.345;
+constexpr double k_mad_to_sigma = 1.482602218505602;  // 1 / Phi^-1(3/4)
+
+double median_of(std::vector<double> values) {
+  const auto middle = values.begin() + static_cast<std::ptrdiff_t>(values.size() / 2);
+  std::nth_element(values.begin(), middle, values.end());
+  double upper = *middle;
+  if (values.size() % 2 == 1) return upper;
+  return 0.5 * (upper + *std::max_element(values.begin(), middle));
+}
+
+/// MAD-based sigma of residuals over the points with positive weight.
+double robust_scale(const ArrayXd& residuals, const ArrayXd& weights) {
+  std::vector<double> used;
+  used.reserve(static_cast<std::size_t>(residuals.size()));
+  for (Eigen::Index i = 0; i < residuals.size(); ++i) {
+    if (weights[i] > 0) used.push_back(residuals[i]);
+  }
+  if (used.empty()) return 0;
+  const double center = median_of(used);
+  for (double& value : used) value = std::abs(value - center);
+  return k_mad_to_sigma * median_of(used);
+}
+
+/// Points the model is fitted to: normalized times and losses.
+struct FitData {
+  ArrayXd u, y;
+};
+
+/// a, c for one rate by weighted linear least squares (variable projection), and the weighted SSE.
+struct ProfileFit {
+  double a = 0, c = 0, sse = 0;
+};
+
+class ProfileObjective {
+ public:
+  ProfileObjective(const FitData& data, bool nonnegative_asymptote)
+      : m_data(data), m_nonnegative(nonnegative_asymptote), m_weights(ArrayXd::Ones(data.u.size())) {}
+
+  void set_weights(const ArrayXd& weights) { m_weights = weights; }
+  const ArrayXd& weights() const { return m_weights; }
+
+  ProfileFit fit(double rate) const {
+    const ArrayXd basis = (-rate * m_data.u).exp();
+    const ArrayXd& w = m_weights;
+    const double s0 = w.sum(), s1 = (w * basis).sum(), s2 = (w * basis.square()).sum();
+    const double ty = (w * m_data.y).sum(), tey = (w * basis * m_data.y).sum();
+    ProfileFit result;
+    const double det = s0 * s2 - s1 * s1;
+    if (s0 <= 0) return result;
+    if (det > 1e-12 * s0 * s2) {
+      result.a = (s0 * tey - s1 * ty) / det;
+      result.c = (s2 * ty - s1 * tey) / det;
+    } else {  // the exponential is indistinguishable from a constant here
+      result.c = ty / s0;
+    }
+    if (m_nonnegative && result.c < 0) {
+      result.c = 0;
+      result.a = s2 > 0 ? tey / s2 : 0;
+    }
+    result.sse = (w * (m_data.y - result.a * basis - result.c).square()).sum();
+    return result;
+  }
+
+  double sse(double log_rate) const { return fit(std::exp(log_rate)).sse; }
+
+ private:
+  const FitData& m_data;
+  bool m_nonnegative;
+  ArrayXd m_weights;
+};
+
+/// Global search over the log-rate grid, then Brent between the best point's neighbours.
+double search_log_rate(const ProfileObjective& objective) {
+  const double spacing = (k_log_rate_max - k_log_rate_min) / (k_rate_grid - 1);
+  int best = 0;
+  double best_sse = std::numeric_limits<double>::infinity();
+  for (int i = 0; i < k_rate_grid; ++i) {
+    const double sse = objective.sse(k_log_rate_min + i * spacing);
+    if (sse < best_sse) best_sse = sse, best = i;
+  }
+  const double lo = k_log_rate_min + std::max(best - 1, 0) * spacing;
+  const double hi = k_log_rate_min + std::min(best + 1, k_rate_grid - 1) * spacing;
+  return brent_minimize([&](double log_rate) { return objective.sse(log_rate); }, lo, hi, 1e-10);
+}
+
+/// Median-of-bin summary of a long series (equal-count consecutive bins).
+FitData summarize(const ArrayXd& u, const ArrayXd& y) {
+  if (u.size() <= k_max_fit_points) return {u, y};
+  FitData bins{ArrayXd(k_bins), ArrayXd(k_bins)};
+  for (Eigen::Index bin = 0; bin < k_bins; ++bin) {
+    const Eigen::Index begin = bin * u.size() / k_bins, end = (bin + 1) * u.size() / k_bins;
+    bins.u[bin] = u.segment(begin, end - begin).mean();
+    bins.y[bin] = median_of(std::vector<double>(y.data() + begin, y.data() + end));
+  }
+  return bins;
+}
+
+Forecast pessimistic(const std::vector<double>& finite_losses, ForecastStatus status) {
+  Forecast result;
+  result.status = status;
+  if (finite_losses.empty()) return result;
+  result.prediction = status == ForecastStatus::diverged
+                          ? *std::max_element(finite_losses.begin(), finite_losses.end())
+                          : finite_losses.back();
+  result.c = result.prediction;
+  result.points_used = static_cast<int>(finite_losses.size());
+  if (finite_losses.size() >= 2) {
+    const ArrayXd values = Eigen::Map<const ArrayXd>(finite_losses.data(), static_cast<Eigen::Index>(finite_losses.size()));
+    result.residual_scale = robust_scale(values, ArrayXd::Ones(values.size()));
+    result.prediction_std = result.residual_scale;
+  }
+  return result;
+}
+
+/// Robust level of the first and last fifth of a series (medians), to detect a rising series.
+bool rises_sharply(const std::vector<double>& losses) {
+  const std::size_t fifth = std::max<std::size_t>(1, losses.size() / 5);
+  const double first = median_of(std::vector<double>(losses.begin(), losses.begin() + static_cast<std::ptrdiff_t>(fifth)));
+  const double last = median_of(std::vector<double>(losses.end() - static_cast<std::ptrdiff_t>(fifth), losses.end()));
+  return last > first + 0.5 * std::abs(first);
+}
+
+void check_arguments(const std::vector<double>& steps, const std::vector<double>& losses, double horizon) {
+  if (steps.size() != losses.size()) throw std::invalid_argument("forecast_loss: steps and losses differ in length");
+  if (!std::isfinite(horizon)) throw std::invalid_argument("forecast_loss: horizon is not finite");
+  for (std::size_t i = 0; i < steps.size(); ++i) {
+    if (!std::isfinite(steps[i]) || (i > 0 && !(steps[i] > steps[i - 1]))) {
+      throw std::invalid_argument("forecast_loss: steps must be finite and strictly increasing");
+    }
+  }
+}
+
+}  // namespace
+
+Forecast forecast_loss(const std::vector<double>& steps, const std::vector<double>& losses, double horizon,
+                       SeriesKind kind) {
+  check_arguments(steps, losses, horizon);
+  std::vector<double> finite_losses;
+  finite_losses.reserve(losses.size());
+  for (double loss : losses) {
+    if (std::isfinite(loss)) finite_losses.push_back(loss);
+  }
+  if (finite_losses.size() != losses.size()) return pessimistic(finite_losses, ForecastStatus::diverged);
+  if (losses.size() < 3) return pessimistic(finite_losses, ForecastStatus::insufficient);
+  if (rises_sharply(losses)) return pessimistic(finite_losses, ForecastStatus::diverged);
+
+  const Eigen::Index n = static_cast<Eigen::Index>(losses.size());
+  const double t_first = steps.front(), span = steps.back() - steps.front();
+  const ArrayXd u = (Eigen::Map<const ArrayXd>(steps.data(), n) - t_first) / span;
+  const ArrayXd y = Eigen::Map<const ArrayXd>(losses.data(), n);
+  const FitData data = summarize(u, y);
+  const bool nonnegative = y.minCoeff() >= 0;
+  ProfileObjective objective(data, nonnegative);
+
+  // Iteratively reweighted least squares: the first pass unweighted, then Huber (validation
+  // losses: few smooth points, down-weight) or Tukey bisquare (training losses: reject spikes).
+  const bool robust = data.u.size() > 5;
+  double log_rate = search_log_rate(objective);
+  for (int iteration = 0; robust && iteration < k_robust_iterations; ++iteration) {
+    const ProfileFit fit = objective.fit(std::exp(log_rate));
+    const ArrayXd residuals = data.y - fit.a * (-std::exp(log_rate) * data.u).exp() - fit.c;
+    const double sigma = robust_scale(residuals, ArrayXd::Ones(residuals.size()));
+    if (sigma <= 1e-12 * (data.y.abs().maxCoeff() + 1e-300)) break;
+    const ArrayXd z = residuals.abs() / sigma;
+    const ArrayXd weights = kind == SeriesKind::train
+                                ? ArrayXd((z < k_bisquare_c).select((1 - (z / k_bisquare_c).square()).square(), 0.0))
+                                : ArrayXd((z <= k_huber_k).select(ArrayXd::Ones(z.size()), k_huber_k / z));
+    if (iteration > 0 && (weights - objective.weights()).abs().maxCoeff() < 1e-6) break;
+    objective.set_weights(weights);
+    log_rate = search_log_rate(objective);
+  }
+
+  const double rate = std::exp(log_rate);
+  const ProfileFit fit = objective.fit(rate);
+  const double h = (horizon - t_first) / span;
+  const double decay_at_horizon = std::exp(-rate * h);
+
+  Forecast result;
+  result.status = ForecastStatus::ok;
+  result.prediction = fit.a * decay_at_horizon + fit.c;
+  result.b = -rate / span;
+  const double a_at_zero = fit.a * std::exp(rate * t_first / span);
+  result.a = std::isfinite(a_at_zero) ? a_at_zero : std::copysign(std::numeric_limits<double>::max(), fit.a);
+  result.c = fit.c;
+
+  const ArrayXd raw_residuals = y - fit.a * (-rate * u).exp() - fit.c;
+  const ArrayXd& weights = objective.weights();
+  const ArrayXd used = kind == SeriesKind::train && robust && data.u.size() == n
+                           ? ArrayXd((weights > 0).cast<double>())
+                           : ArrayXd::Ones(n);
+  result.residual_scale = robust_scale(raw_residuals, used);
+  result.points_used = static_cast<int>((used > 0).count());
+
+  // Delta method on (a, c, log rate): Cov = s^2 (J^T W J)^-1 with s^2 the weighted residual
+  // variance of the fitted points (Seber & Wild 1989, sec. 5.1).
+  const Eigen::Index effective = (weights > 0).count();
+  if (effective > 3) {
+    const ArrayXd basis = (-rate * data.u).exp();
+    Eigen::MatrixXd jacobian(data.u.size(), 3);
+    jacobian.col(0) = basis.matrix();
+    jacobian.col(1).setOnes();
+    jacobian.col(2) = (-fit.a * rate * data.u * basis).matrix();
+    const Eigen::MatrixXd information = jacobian.transpose() * weights.matrix().asDiagonal() * jacobian;
+    const double s_sq = fit.sse / static_cast<double>(effective - 3);
+    const Eigen::Vector3d gradient(decay_at_horizon, 1.0, -fit.a * rate * h * decay_at_horizon);
+    const Eigen::Vector3d solved = information.completeOrthogonalDecomposition().solve(gradient);
+    const double variance = s_sq * gradient.dot(solved);
+    result.prediction_std = std::isfinite(variance) ? std::sqrt(std::max(variance, 0.0)) : 0.0;
+  } else {
+    result.prediction_std = std::abs(result.prediction - losses.back());
+  }
+  if (!std::isfinite(result.prediction) || !std::isfinite(result.b) || !std::isfinite(result.c)) {
+    return pessimistic(finite_losses, ForecastStatus::diverged);
+  }
+  return result;
+}
+
+}  // namespace autolrs::numerics

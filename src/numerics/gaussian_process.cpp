@@ -1,0 +1,161 @@
+#include "numerics/gaussian_process.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <numbers>
+#include <stdexcept>
+
+namespace autolrs::numerics {
+
+namespace {
+
+constexpr double k_sqrt5 = 2.23606797749979;
+
+/// d k / d log(l) for the Matérn 5/2 kernel: sigma_f^2 s^2 (1 + s) exp(-s) / 3.
+double matern52_dlog_length(double distance, double length_scale, double signal_var) {
+  const double s = k_sqrt5 * distance / length_scale;
+  return signal_var * s * s * (1 + s) * std::exp(-s) / 3;
+}
+
+std::array<double, 3> clamp_to(const std::array<double, 3>& values, const GpBounds& bounds) {
+  std::array<double, 3> clamped{};
+  for (int i = 0; i < 3; ++i) clamped[i] = std::clamp(values[i], bounds.lower[i], bounds.upper[i]);
+  return clamped;
+}
+
+}  // namespace
+
+double matern52(double distance, double length_scale, double signal_var) {
+  const double s = k_sqrt5 * distance / length_scale;
+  return signal_var * (1 + s + s * s / 3) * std::exp(-s);
+}
+
+void GaussianProcess::set_data(const std::vector<double>& x, const std::vector<double>& y,
+                               const std::vector<double>& extra_noise_var) {
+  if (x.empty() || x.size() != y.size() || x.size() != extra_noise_var.size()) {
+    throw std::invalid_argument("GaussianProcess: needs at least one point and equal-length inputs");
+  }
+  const auto n = static_cast<Eigen::Index>(x.size());
+  m_x = Eigen::Map<const Eigen::VectorXd>(x.data(), n);
+  const Eigen::VectorXd values = Eigen::Map<const Eigen::VectorXd>(y.data(), n);
+  const Eigen::VectorXd noise = Eigen::Map<const Eigen::VectorXd>(extra_noise_var.data(), n);
+  if (!m_x.allFinite() || !values.allFinite() || !noise.allFinite() || (noise.array() < 0).any()) {
+    throw std::invalid_argument("GaussianProcess: inputs must be finite and noise variances >= 0");
+  }
+  m_y_mean = values.mean();
+  const double variance = (values.array() - m_y_mean).square().mean();
+  m_y_scale = variance > 0 ? std::sqrt(variance) : 1.0;
+  m_y_standardized = (values.array() - m_y_mean) / m_y_scale;
+  m_extra_noise = noise / (m_y_scale * m_y_scale);
+}
+
+Eigen::MatrixXd GaussianProcess::covariance(const GpHyperparameters& hyperparameters) const {
+  const double length = std::exp(hyperparameters.log_length_scale);
+  const double signal = std::exp(hyperparameters.log_signal_var);
+  const double noise = std::exp(hyperparameters.log_noise_var);
+  const Eigen::Index n = m_x.size();
+  Eigen::MatrixXd k(n, n);
+  for (Eigen::Index i = 0; i < n; ++i) {
+    for (Eigen::Index j = 0; j <= i; ++j) k(i, j) = k(j, i) = matern52(std::abs(m_x[i] - m_x[j]), length, signal);
+    k(i, i) += noise + m_extra_noise[i];
+  }
+  return k;
+}
+
+Eigen::LLT<Eigen::MatrixXd> GaussianProcess::factorize(const Eigen::MatrixXd& covariance, double* jitter) const {
+  *jitter = 0;
+  Eigen::LLT<Eigen::MatrixXd> cholesky(covariance);
+  const double scale = covariance.diagonal().mean();
+  const Eigen::MatrixXd identity = Eigen::MatrixXd::Identity(covariance.rows(), covariance.cols());
+  for (double relative = 1e-10; cholesky.info() != Eigen::Success && relative <= 1.0; relative *= 10) {
+    *jitter = relative * scale;
+    cholesky.compute(covariance + *jitter * identity);
+  }
+  if (cholesky.info() != Eigen::Success) throw std::runtime_error("GaussianProcess: covariance not positive definite");
+  return cholesky;
+}
+
+LogMarginalLikelihood GaussianProcess::log_marginal_likelihood(const GpHyperparameters& hyperparameters) const {
+  const Eigen::Index n = m_x.size();
+  double jitter = 0;
+  const Eigen::LLT<Eigen::MatrixXd> cholesky = factorize(covariance(hyperparameters), &jitter);
+  const Eigen::VectorXd alpha = cholesky.solve(m_y_standardized);
+  const Eigen::MatrixXd lower = cholesky.matrixL();
+  LogMarginalLikelihood result;
+  // log p = -y^T alpha / 2 - sum log L_ii - n log(2 pi) / 2 (R&W Algorithm 2.1).
+  result.value = -0.5 * m_y_standardized.dot(alpha) - lower.diagonal().array().log().sum() -
+                 0.5 * static_cast<double>(n) * std::log(2 * std::numbers::pi);
+
+  // d log p / d theta_j = tr((alpha alpha^T - K^-1) dK/dtheta_j) / 2 (R&W eq. 5.9).
+  const Eigen::MatrixXd inner = alpha * alpha.transpose() - cholesky.solve(Eigen::MatrixXd::Identity(n, n));
+  const double length = std::exp(hyperparameters.log_length_scale);
+  const double signal = std::exp(hyperparameters.log_signal_var);
+  const double noise = std::exp(hyperparameters.log_noise_var);
+  double d_length = 0, d_signal = 0;
+  for (Eigen::Index i = 0; i < n; ++i) {
+    for (Eigen::Index j = 0; j < n; ++j) {
+      const double distance = std::abs(m_x[i] - m_x[j]);
+      d_length += inner(i, j) * matern52_dlog_length(distance, length, signal);
+      d_signal += inner(i, j) * matern52(distance, length, signal);
+    }
+  }
+  result.gradient = {0.5 * d_length, 0.5 * d_signal, 0.5 * noise * inner.trace()};
+  return result;
+}
+
+void GaussianProcess::condition(const std::vector<double>& x, const std::vector<double>& y,
+                                const std::vector<double>& extra_noise_var, const GpHyperparameters& hyperparameters) {
+  set_data(x, y, extra_noise_var);
+  m_hyperparameters = hyperparameters;
+  m_cholesky = factorize(covariance(hyperparameters), &m_jitter);
+  m_alpha = m_cholesky.solve(m_y_standardized);
+}
+
+void GaussianProcess::fit(const std::vector<double>& x, const std::vector<double>& y,
+                          const std::vector<double>& extra_noise_var, const GpBounds& bounds) {
+  set_data(x, y, extra_noise_var);
+  // Fixed starts (short, medium, long length scales) keep the fit deterministic; each runs projected
+  // gradient ascent along the normalized gradient with an adaptive step.
+  std::array<double, 3> best = clamp_to(GpHyperparameters{}.as_array(), bounds);
+  double best_value = -std::numeric_limits<double>::infinity();
+  for (double start_length : {0.05, 0.2, 0.8}) {
+    std::array<double, 3> theta = clamp_to({std::log(start_length), 0.0, std::log(1e-2)}, bounds);
+    LogMarginalLikelihood current = log_marginal_likelihood(GpHyperparameters::from_array(theta));
+    double step = 0.5;
+    for (int iteration = 0; iteration < 100 && step > 1e-5; ++iteration) {
+      double norm = 0;
+      for (double g : current.gradient) norm += g * g;
+      norm = std::sqrt(norm);
+      if (norm < 1e-8) break;
+      std::array<double, 3> trial{};
+      for (int i = 0; i < 3; ++i) trial[i] = theta[i] + step * current.gradient[i] / norm;
+      trial = clamp_to(trial, bounds);
+      const LogMarginalLikelihood candidate = log_marginal_likelihood(GpHyperparameters::from_array(trial));
+      if (candidate.value > current.value) {
+        theta = trial, current = candidate;
+        step *= 1.5;
+      } else {
+        step *= 0.5;
+      }
+    }
+    if (current.value > best_value) best_value = current.value, best = theta;
+  }
+  m_hyperparameters = GpHyperparameters::from_array(best);
+  m_cholesky = factorize(covariance(m_hyperparameters), &m_jitter);
+  m_alpha = m_cholesky.solve(m_y_standardized);
+}
+
+GaussianProcess::Prediction GaussianProcess::predict(double x) const {
+  const double length = std::exp(m_hyperparameters.log_length_scale);
+  const double signal = std::exp(m_hyperparameters.log_signal_var);
+  Eigen::VectorXd k_star(m_x.size());
+  for (Eigen::Index i = 0; i < m_x.size(); ++i) k_star[i] = matern52(std::abs(x - m_x[i]), length, signal);
+  const Eigen::VectorXd v = m_cholesky.matrixL().solve(k_star);
+  Prediction prediction;
+  prediction.mean = m_y_mean + m_y_scale * k_star.dot(m_alpha);
+  prediction.variance = std::max(signal - v.squaredNorm(), 0.0) * m_y_scale * m_y_scale;
+  return prediction;
+}
+
+}  // namespace autolrs::numerics
