@@ -103,7 +103,7 @@ double RunOrchestrator::elapsed_s() const {
 }
 
 RunState RunOrchestrator::state(const search::AutoLrsSearch& search, RunStatus status) const {
-  RunState state{m_job, search.progress(), m_reports};
+  RunState state{m_job, search.progress(), m_reports, RunStatus::running, 0, "", std::nullopt};
   state.status = status;
   state.wall_time_s = elapsed_s();
   const auto latest = m_step_checkpoints.rbegin();
@@ -169,10 +169,9 @@ LaunchCommand RunOrchestrator::build_command(const LaunchRequest& request, int s
     argv_template.insert(argv_template.end(), m_job.trainer.resume_args.begin(), m_job.trainer.resume_args.end());
   }
   const spec::SlotSpec& slot_spec = m_job.slots.at(static_cast<size_t>(slot));
+  argv_template.insert(argv_template.begin(), slot_spec.launcher.begin(), slot_spec.launcher.end());
   LaunchCommand command;
-  command.argv = slot_spec.launcher;
-  const std::vector<std::string> trainer_argv = spec::expand_command(argv_template, values);
-  command.argv.insert(command.argv.end(), trainer_argv.begin(), trainer_argv.end());
+  command.argv = spec::expand_command(argv_template, values);
   command.env = m_job.trainer.env;
   for (const auto& [name, value] : slot_spec.env) command.env[name] = value;
   command.workdir = m_job.trainer.workdir;
@@ -222,8 +221,9 @@ RunOrchestrator::Completion RunOrchestrator::run_launch(const PreparedLaunch& la
     return completion;
   }
   LaunchOutcome& outcome = report.outcome;
-  outcome.train = search::place_on_launch_axis(train, request.steps);
-  outcome.val = search::place_on_launch_axis(val, request.steps);
+  const bool ran_to_end = result.end == LaunchEnd::exited;
+  outcome.train = search::place_on_launch_axis(train, request.steps, ran_to_end);
+  outcome.val = search::place_on_launch_axis(val, request.steps, ran_to_end);
   const bool non_finite = std::any_of(outcome.train.begin(), outcome.train.end(),
                                       [](const search::LossPoint& point) { return !std::isfinite(point.loss); });
   char text[160];
@@ -330,7 +330,10 @@ RunStatus RunOrchestrator::run(bool resume) {
       *free_slot = true;
       ++running;
       notify([&](RunObserver& o) { o.on_launch_started(request, slot, state(search, RunStatus::running)); });
-      PreparedLaunch launch{request, slot, checkpoint_name(request)};
+      PreparedLaunch launch;
+      launch.request = request;
+      launch.slot = slot;
+      launch.checkpoint_name = checkpoint_name(request);
       launch.staging_checkpoint = m_context.checkpoints.staging_path(launch.checkpoint_name);
       launch.command = build_command(request, slot, launch.staging_checkpoint);
       launch.reference_loss = search.reference_loss();
@@ -338,7 +341,15 @@ RunStatus RunOrchestrator::run(bool resume) {
         const auto on_loss = [&](bool is_val, double loss) {
           notify([&](RunObserver& o) { o.on_loss(launch.request, is_val, loss); });
         };
-        Completion completion = run_launch(launch, on_loss);
+        Completion completion;
+        try {
+          completion = run_launch(launch, on_loss);
+        } catch (const std::exception& error) {
+          // An IO failure around one launch (log file, checkpoint rename) fails that launch, not the run.
+          completion.slot = launch.slot;
+          completion.report.request = launch.request;
+          completion.report.outcome.reason = std::string("autolrs: ") + error.what();
+        }
         std::lock_guard guard(mutex);
         completions.push_back(std::move(completion));
         completed.notify_one();

@@ -101,6 +101,8 @@ std::string LaunchRequest::id() const {
 }
 
 struct AutoLrsSearch::StageSearch {
+  explicit StageSearch(numerics::BayesOpt stage_optimizer) : optimizer(std::move(stage_optimizer)) {}
+
   numerics::BayesOpt optimizer;
   int probes_issued = 0;
   std::optional<bool> objective_from_val;  ///< fixed by the stage's first successful probe
@@ -108,7 +110,9 @@ struct AutoLrsSearch::StageSearch {
 
 AutoLrsSearch::AutoLrsSearch(const spec::JobSpec& job) : m_job(job) {
   if (m_job.warmup.steps > 0) {
-    m_record.warmup = WarmupRecord{m_job.warmup.lr, m_job.warmup.steps};
+    m_record.warmup.emplace();
+    m_record.warmup->lr = m_job.warmup.lr;
+    m_record.warmup->steps = m_job.warmup.steps;
     m_main_launch_due = true;
   } else {
     begin_next_stage();
@@ -141,7 +145,7 @@ void AutoLrsSearch::begin_next_stage() {
     return;
   }
   const std::uint64_t stage_seed = mix_seed(m_job.seed ^ mix_seed(static_cast<std::uint64_t>(stage.index) + 1));
-  m_stage = std::make_unique<StageSearch>(StageSearch{numerics::BayesOpt(bayes_opt_config(m_job.search), stage_seed)});
+  m_stage = std::make_unique<StageSearch>(numerics::BayesOpt(bayes_opt_config(m_job.search), stage_seed));
   m_record.stages.push_back(std::move(stage));
 }
 
@@ -172,7 +176,10 @@ std::vector<LaunchRequest> AutoLrsSearch::next_launches(int free_slots) {
       request.lr = lr;
       request.steps = stage.probe_steps;
       request.start_step = stage.start_step;
-      stage.probes.push_back(ProbeRecord{request.probe, lr, request.steps});
+      ProbeRecord& probe = stage.probes.emplace_back();
+      probe.index = request.probe;
+      probe.lr = lr;
+      probe.steps = request.steps;
       launches.push_back(request);
     }
   }

@@ -6,14 +6,15 @@
 
 namespace autolrs::search {
 
-std::vector<LossPoint> place_on_launch_axis(const std::vector<RawLoss>& losses, long launch_steps) {
+std::vector<LossPoint> place_on_launch_axis(const std::vector<RawLoss>& losses, long launch_steps, bool ran_to_end) {
   std::vector<LossPoint> placed;
   placed.reserve(losses.size());
   const bool all_numbered = !losses.empty() && std::all_of(losses.begin(), losses.end(), [](const RawLoss& raw) {
     return raw.trainer_step.has_value() && std::isfinite(*raw.trainer_step);
   });
   if (!all_numbered) {
-    const double spacing = static_cast<double>(launch_steps) / static_cast<double>(std::max<size_t>(1, losses.size()));
+    const double spacing =
+        ran_to_end ? static_cast<double>(launch_steps) / static_cast<double>(std::max<size_t>(1, losses.size())) : 1.0;
     for (size_t i = 0; i < losses.size(); ++i) placed.push_back({spacing * static_cast<double>(i + 1), losses[i].loss});
     return placed;
   }

@@ -22,9 +22,10 @@ struct RawLoss {
 /// Places the losses of a launch of `launch_steps` steps on the launch's own axis (1..launch_steps).
 /// Only the spacing of trainer step numbers matters: the first loss sits one spacing after the start
 /// (spacing = the smallest positive gap, e.g. 1 for per-step losses, 100 for val every 100 steps).
-/// Without step numbers, n losses are spread evenly: point i sits at (i+1)·launch_steps/n.
+/// Without step numbers, the n losses of a launch that ran to its end are spread evenly (point i sits
+/// at (i+1)·launch_steps/n); those of a launch stopped early are taken as one per step.
 /// Points whose step numbers go backwards are dropped.
-std::vector<LossPoint> place_on_launch_axis(const std::vector<RawLoss>& losses, long launch_steps);
+std::vector<LossPoint> place_on_launch_axis(const std::vector<RawLoss>& losses, long launch_steps, bool ran_to_end = true);
 
 /// Decides when a running launch's loss has diverged: a non-finite loss, or one above
 /// `factor` × the reference loss (the stage's start loss when known, else the launch's first loss).

@@ -80,28 +80,35 @@ class FakeTrainerLauncher : public orchestrator::Launcher {
     {
       std::lock_guard guard(m_mutex);
       commands.push_back(command);
-      if (static_cast<int>(commands.size()) - 1 == interrupt_at) return {orchestrator::LaunchEnd::interrupted};
+      if (static_cast<int>(commands.size()) - 1 == interrupt_at) return result(orchestrator::LaunchEnd::interrupted);
     }
     const double lr = std::stod(argument_after(command.argv, "--lr"));
     const long steps = std::stol(argument_after(command.argv, "--steps"));
     const std::string load = argument_after(command.argv, "--load");
-    const double start = load.empty() ? 0 : std::stod(load.substr(load.rfind('-') + 1));
+    const double start = load.find("step-") == std::string::npos ? 0 : std::stod(load.substr(load.rfind('-') + 1));
     const double floor = 0.5 + 0.1 * std::pow(std::log10(lr) + 2.0, 2);
     for (long step = 1; step <= steps; ++step) {
       const double t = start + static_cast<double>(step);
       const double loss = lr > 0.3 ? 2.0 * std::exp(0.5 * static_cast<double>(step)) : floor + 2.0 * std::exp(-0.002 * t);
       if (!observer(orchestrator::OutputStream::stdout_stream, "loss=" + std::to_string(loss))) {
-        return {orchestrator::LaunchEnd::stopped_by_observer};
+        return result(orchestrator::LaunchEnd::stopped_by_observer);
       }
     }
     m_store.write(argument_after(command.argv, "--save"));
-    return {orchestrator::LaunchEnd::exited, 0};
+    return result(orchestrator::LaunchEnd::exited, 0);
   }
 
   std::vector<orchestrator::LaunchCommand> commands;
   int interrupt_at = -1;
 
  private:
+  static orchestrator::LaunchResult result(orchestrator::LaunchEnd end, int exit_code = -1) {
+    orchestrator::LaunchResult launch_result;
+    launch_result.end = end;
+    launch_result.exit_code = exit_code;
+    return launch_result;
+  }
+
   FakeCheckpointStore& m_store;
   std::mutex m_mutex;
 };

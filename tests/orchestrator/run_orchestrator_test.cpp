@@ -24,6 +24,7 @@ spec::JobSpec job_for_tests() {
   job.trainer.workdir = "/work";
   job.trainer.env = {{"OMP_NUM_THREADS", "1"}};
   job.trainer.loss = {"loss=(?P<loss>\\S+)"};
+  job.search.lr_max = 0.3;  // the fake trainer explodes above 0.3
   job.search.probes_per_stage = 3;
   job.search.first_stage_steps = 100;
   job.search.max_stage_steps = 200;
@@ -181,6 +182,7 @@ TEST_CASE("orchestrator::RunOrchestrator refuses to resume when nothing was reco
 TEST_CASE("orchestrator::RunOrchestrator stops a diverging probe early and records it as diverged") {
   spec::JobSpec job = job_for_tests();
   job.search.lr_min = 0.1;  // the fake trainer explodes above lr 0.3
+  job.search.lr_max = 1.0;
   job.search.probes_per_stage = 6;
   job.total_steps = 100;
   Harness harness(job);

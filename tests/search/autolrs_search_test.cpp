@@ -108,6 +108,10 @@ TEST_CASE("search::place_on_launch_axis puts losses at their step within the lau
     CHECK(placed[0].step == 25);
     CHECK(placed[3].step == 100);
   }
+  SUBCASE("without step numbers, a launch stopped early is taken as one loss per step") {
+    const auto placed = search::place_on_launch_axis({{std::nullopt, 3}, {std::nullopt, 2}}, 100, false);
+    CHECK(placed[1].step == 2);
+  }
   SUBCASE("a step number going backwards is dropped") {
     const auto placed = search::place_on_launch_axis({{10.0, 3}, {11.0, 2}, {5.0, 9}, {12.0, 1}}, 3);
     REQUIRE(placed.size() == 3);
