@@ -1,7 +1,6 @@
 #include "simulator/fault_plan.hpp"
 
 #include <string_view>
-#include <utility>
 
 namespace autolrs::simulator {
 

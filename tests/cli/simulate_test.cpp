@@ -81,6 +81,11 @@ std::vector<std::string> lines_of(const std::string& text) {
   return lines;
 }
 
+std::vector<std::string> joined(std::vector<std::string> head, const std::vector<std::string>& tail) {
+  head.insert(head.end(), tail.begin(), tail.end());
+  return head;
+}
+
 std::string ckpt(const TempDir& dir, const std::string& name) { return (dir / name).string(); }
 
 /// The value after `key=` in a protocol line.
@@ -123,11 +128,7 @@ TEST_CASE("cli::simulate prints a loss line per step and val_loss lines every --
 TEST_CASE("cli::simulate resumed from its checkpoint reproduces the uninterrupted run line for line") {
   TempDir dir;
   const std::vector<std::string> common{"--lr", "0.05", "--seed", "17", "--val-every", "50"};
-  auto with = [&](std::vector<std::string> extra) {
-    std::vector<std::string> args = common;
-    args.insert(args.end(), extra.begin(), extra.end());
-    return args;
-  };
+  auto with = [&](const std::vector<std::string>& extra) { return joined(common, extra); };
   const Finished whole = simulate(dir, with({"--steps", "250", "--save", ckpt(dir, "whole.ckpt")}));
   REQUIRE(whole.status == 0);
   REQUIRE(lines_of(whole.out).size() == 255);
@@ -315,11 +316,7 @@ TEST_CASE("cli::simulate prints nan from --nan-from-step on and inf/nan past the
 TEST_CASE("cli::simulate checkpoint faults: skipped, truncated, otherwise written atomically") {
   TempDir dir;
   const std::vector<std::string> base{"--lr", "0.05", "--steps", "3"};
-  auto with = [&](std::vector<std::string> extra) {
-    std::vector<std::string> args = base;
-    args.insert(args.end(), extra.begin(), extra.end());
-    return args;
-  };
+  auto with = [&](const std::vector<std::string>& extra) { return joined(base, extra); };
   CHECK(simulate(dir, with({"--save", ckpt(dir, "full.ckpt")})).status == 0);
   CHECK(simulate(dir, with({"--skip-checkpoint", "--save", ckpt(dir, "skipped.ckpt")})).status == 0);
   CHECK_FALSE(fs::exists(dir / "skipped.ckpt"));
@@ -335,12 +332,8 @@ TEST_CASE("cli::simulate checkpoint faults: skipped, truncated, otherwise writte
 TEST_CASE("cli::simulate noise options leave the protocol lines intact") {
   TempDir dir;
   const std::vector<std::string> base{"--lr", "0.05", "--steps", "7", "--val-every", "3"};
-  auto with = [&](std::vector<std::string> extra) {
-    std::vector<std::string> args = base;
-    args.insert(args.end(), extra.begin(), extra.end());
-    args.push_back("--save");
-    args.push_back(ckpt(dir, "x.ckpt"));
-    return args;
+  auto with = [&](const std::vector<std::string>& extra) {
+    return joined(joined(base, extra), {"--save", ckpt(dir, "x.ckpt")});
   };
   const Finished clean = simulate(dir, with({}));
   REQUIRE(clean.status == 0);
