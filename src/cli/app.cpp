@@ -8,6 +8,7 @@
 #include <CLI/CLI.hpp>
 
 #include "cli/run.hpp"
+#include "cli/simulate.hpp"
 #include "spec/input_error.hpp"
 
 namespace autolrs::cli {
@@ -25,6 +26,8 @@ int main_entry(int argc, char** argv) {
 
   RunOptions run_options;
   subcommands.push_back({setup_run(app, run_options), [&] { return run_run(run_options); }});
+  SimulateOptions simulate_options;
+  subcommands.push_back({setup_simulate(app, simulate_options), [&] { return run_simulate(simulate_options); }});
 
   try {
     app.parse(argc, argv);
