@@ -49,13 +49,18 @@ ParsedJournal parse_journal_text(std::string_view text, const std::string& file_
     const std::size_t newline = text.find('\n', begin);
     if (newline == std::string_view::npos) break;  // torn: the append was cut before its '\n'
     const std::string_view line = text.substr(begin, newline - begin);
+    std::string problem;
     try {
       parsed.records.push_back(nlohmann::json::parse(line.begin(), line.end()));
     } catch (const nlohmann::json::parse_error& error) {
+      problem = "not valid JSON at byte " + std::to_string(error.byte) + " of the line";
+    } catch (const nlohmann::json::out_of_range&) {
+      problem = "a number out of range";  // e.g. 1e999
+    }
+    if (!problem.empty()) {
       if (newline + 1 == text.size()) break;  // torn: the last line, e.g. zeros left by a crash
       throw spec::InputError(file_name + ":" + std::to_string(line_number),
-                             "corrupt record (not valid JSON at byte " + std::to_string(error.byte) +
-                                 " of the line); only the last line of a journal may be incomplete");
+                             "corrupt record (" + problem + "); only the last line of a journal may be incomplete");
     }
     begin = newline + 1;
     parsed.complete_bytes = begin;

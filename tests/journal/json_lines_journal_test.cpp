@@ -50,6 +50,7 @@ TEST_CASE("journal::parse_journal_text names the line of a corrupt record before
            {"garbage in the middle", "{\"a\":1}\n{\"a\":2}\nnot json\n{\"a\":3}\n", "journal.jsonl:3"},
            {"an empty line in the middle", "{\"a\":1}\n\n{\"a\":3}\n", "journal.jsonl:2"},
            {"a cut record followed by another", "{\"a\":\n{\"a\":3}\n", "journal.jsonl:1"},
+           {"a number out of range", "{\"a\":1}\n{\"a\":1e999}\n{\"a\":3}\n", "journal.jsonl:2"},
        }) {
     CAPTURE(c.name);
     try {
@@ -57,7 +58,7 @@ TEST_CASE("journal::parse_journal_text names the line of a corrupt record before
       FAIL("no error");
     } catch (const spec::InputError& error) {
       CHECK(error.field() == c.field);
-      CHECK(std::string(error.what()).find(c.field + ": corrupt record (not valid JSON at byte ") == 0);
+      CHECK(std::string(error.what()).find(c.field + ": corrupt record (") == 0);
     }
   }
 }
