@@ -18,12 +18,13 @@ std::vector<std::string> split(const std::vector<std::string>& chunks, std::size
   return lines;
 }
 
+struct Case {
+  const char* name;
+  std::vector<std::string> chunks;
+  std::vector<std::string> lines;
+};
+
 TEST_CASE("process::LineSplitter splits chunks into lines") {
-  struct Case {
-    const char* name;
-    std::vector<std::string> chunks;
-    std::vector<std::string> lines;
-  };
   for (const Case& c : std::vector<Case>{
            {"one line", {"loss 1.5\n"}, {"loss 1.5"}},
            {"several lines in one chunk", {"a\nb\nc\n"}, {"a", "b", "c"}},
@@ -42,11 +43,6 @@ TEST_CASE("process::LineSplitter splits chunks into lines") {
 }
 
 TEST_CASE("process::LineSplitter cuts long lines to the cap and drops their rest") {
-  struct Case {
-    const char* name;
-    std::vector<std::string> chunks;
-    std::vector<std::string> lines;
-  };
   for (const Case& c : std::vector<Case>{
            {"a line of exactly the cap is whole", {"abcd\nx\n"}, {"abcd", "x"}},
            {"a longer line is cut", {"abcdef\nx\n"}, {"abcd", "x"}},

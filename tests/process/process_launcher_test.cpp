@@ -138,30 +138,34 @@ TEST_CASE("process::ProcessLauncher reports death by a signal") {
   }
 }
 
-TEST_CASE("process::ProcessLauncher ends a silent trainer after idle_timeout_s") {
+TEST_CASE("process::ProcessLauncher ends a silent trainer after idle_timeout_s and a long one after timeout_s") {
+  struct Case {
+    const char* behaviour;
+    double idle_timeout_s;
+    double timeout_s;
+    LaunchEnd end;
+    std::string message;
+    std::string first_line;
+  };
   TempDir dir;
   ProcessLauncher launcher;
-  LaunchCommand command = command_in(dir, {behave, "hang"});
-  command.idle_timeout_s = 0.3;
-  const Recorded recorded = run_recorded(launcher, command);
+  for (const Case& c : std::vector<Case>{
+           {"hang", 0.3, 0, LaunchEnd::idle_timed_out, "printed nothing for idle_timeout_s = 0.3 s", "started"},
+           {"chatty", 0, 0.5, LaunchEnd::timed_out, "ran past timeout_s = 0.5 s", "tick"},
+       }) {
+    CAPTURE(c.behaviour);
+    LaunchCommand command = command_in(dir, {behave, c.behaviour});
+    command.idle_timeout_s = c.idle_timeout_s;
+    command.timeout_s = c.timeout_s;
+    const Recorded recorded = run_recorded(launcher, command);
 
-  CHECK(recorded.result.end == LaunchEnd::idle_timed_out);
-  CHECK(recorded.result.signal == SIGTERM);
-  CHECK(recorded.result.message == "printed nothing for idle_timeout_s = 0.3 s");
-  CHECK(recorded.of(OutputStream::stdout_stream) == std::vector<std::string>{"started"});
-}
-
-TEST_CASE("process::ProcessLauncher ends a trainer that runs past timeout_s") {
-  TempDir dir;
-  ProcessLauncher launcher;
-  LaunchCommand command = command_in(dir, {behave, "chatty"});
-  command.timeout_s = 0.5;
-  const Recorded recorded = run_recorded(launcher, command);
-
-  CHECK(recorded.result.end == LaunchEnd::timed_out);
-  CHECK(recorded.result.message == "ran past timeout_s = 0.5 s");
-  CHECK(recorded.result.wall_s >= 0.5);
-  CHECK_FALSE(recorded.of(OutputStream::stdout_stream).empty());
+    CHECK(recorded.result.end == c.end);
+    CHECK(recorded.result.signal == SIGTERM);
+    CHECK(recorded.result.message == c.message);
+    CHECK(recorded.result.wall_s >= c.idle_timeout_s + c.timeout_s);
+    REQUIRE_FALSE(recorded.lines.empty());
+    CHECK(recorded.lines.front().second == c.first_line);
+  }
 }
 
 TEST_CASE("process::ProcessLauncher SIGKILLs a trainer that ignores SIGTERM after kill_grace_s") {
