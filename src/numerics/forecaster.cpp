@@ -24,10 +24,12 @@ namespace {
 
 using Eigen::ArrayXd;
 
-// Rates are searched on normalized time u = (t - t_first) / span in [0, 1]: r = 0.02 is a nearly
-// straight line over the window, r = 200 a drop within the first half percent of it.
-constexpr double k_log_rate_min = -3.912023005428146;  // log(0.02)
-constexpr double k_log_rate_max = 5.298317366548036;   // log(200)
+// Rates are searched on normalized time u = (t - t_first) / span in [0, 1]. r = 0.3 (a quarter of the
+// decay visible in the window) is the slowest: slower rates are indistinguishable from a straight
+// line in noisy windows, and extrapolating them 10x predicts a collapse of the loss (unbounded
+// optimism), while a too-fast rate errs towards the current level. r = 50 drops within 2% of the window.
+constexpr double k_log_rate_min = -1.2039728043259361;  // log(0.3)
+constexpr double k_log_rate_max = 3.912023005428146;   // log(50)
 constexpr int k_rate_grid = 24;
 // Above this many points the fit runs on equal-count bins summarized by their median (robust to
 // spikes inside a bin), keeping a forecast of 1e6 points to a few milliseconds.
@@ -120,6 +122,40 @@ double search_log_rate(const ProfileObjective& objective) {
   const double lo = k_log_rate_min + std::max(best - 1, 0) * spacing;
   const double hi = k_log_rate_min + std::min(best + 1, k_rate_grid - 1) * spacing;
   return brent_minimize([&](double log_rate) { return objective.sse(log_rate); }, lo, hi, 1e-10);
+}
+
+/// Posterior mean and variance of the prediction a exp(-r h) + c over the decay rate: a flat prior
+/// on log r over the search range and the Gaussian profile likelihood exp(-(SSE(r) - SSE_min) / 2 s^2),
+/// on a grid plus the best rate. A slow, noisy decay leaves the rate poorly determined; averaging
+/// over it, rather than betting on the least-squares rate, keeps 10x extrapolations from the
+/// extremes (Bayesian model averaging, Hoeting et al. 1999).
+struct RatePosterior {
+  double mean = 0, variance = 0;
+};
+
+RatePosterior rate_posterior(const ProfileObjective& objective, double best_log_rate, double best_sse, double s_sq,
+                             double h) {
+  constexpr int nodes = 48;
+  std::vector<double> log_weights, predictions;
+  const auto add = [&](double log_rate) {
+    const double rate = std::exp(log_rate);
+    const ProfileFit fit = objective.fit(rate);
+    log_weights.push_back(-(fit.sse - best_sse) / (2 * s_sq));
+    predictions.push_back(fit.a * std::exp(-rate * h) + fit.c);
+  };
+  add(best_log_rate);
+  for (int i = 0; i < nodes; ++i) add(k_log_rate_min + i * (k_log_rate_max - k_log_rate_min) / (nodes - 1));
+  const double top = *std::max_element(log_weights.begin(), log_weights.end());
+  double total = 0, sum = 0, sum_sq = 0;
+  for (std::size_t i = 0; i < predictions.size(); ++i) {
+    if (!std::isfinite(predictions[i])) continue;
+    const double weight = std::exp(log_weights[i] - top);
+    total += weight, sum += weight * predictions[i], sum_sq += weight * predictions[i] * predictions[i];
+  }
+  RatePosterior posterior;
+  posterior.mean = sum / total;
+  posterior.variance = std::max(sum_sq / total - posterior.mean * posterior.mean, 0.0);
+  return posterior;
 }
 
 /// Median-of-bin summary of a long series (equal-count consecutive bins).
@@ -230,22 +266,21 @@ Forecast forecast_loss(const std::vector<double>& steps, const std::vector<doubl
   result.residual_scale = robust_scale(raw_residuals, used);
   result.points_used = static_cast<int>((used > 0).count());
 
-  // Delta method on (a, c, log rate): Cov = s^2 (J^T W J)^-1 with s^2 the weighted residual
-  // variance of the fitted points (Seber & Wild 1989, sec. 5.1).
   const Eigen::Index effective = (weights > 0).count();
-  if (effective > 3) {
+  if (effective > 3 && fit.sse > 0) {
+    const double s_sq = fit.sse / std::max(weights.sum() - 3, 1.0);
+    const RatePosterior posterior = rate_posterior(objective, log_rate, fit.sse, s_sq, h);
+    result.prediction = posterior.mean;
+    // Law of total variance: the spread over rates plus, at the best rate, the linear least-squares
+    // variance of a exp(-r h) + c, s^2 g^T (X^T W X)^-1 g with g = (exp(-r h), 1).
     const ArrayXd basis = (-rate * data.u).exp();
-    Eigen::MatrixXd jacobian(data.u.size(), 3);
-    jacobian.col(0) = basis.matrix();
-    jacobian.col(1).setOnes();
-    jacobian.col(2) = (-fit.a * rate * data.u * basis).matrix();
-    const Eigen::MatrixXd information = jacobian.transpose() * weights.matrix().asDiagonal() * jacobian;
-    const double s_sq = fit.sse / static_cast<double>(effective - 3);
-    const Eigen::Vector3d gradient(decay_at_horizon, 1.0, -fit.a * rate * h * decay_at_horizon);
-    const Eigen::Vector3d solved = information.completeOrthogonalDecomposition().solve(gradient);
-    const double variance = s_sq * gradient.dot(solved);
-    result.prediction_std = std::isfinite(variance) ? std::sqrt(std::max(variance, 0.0)) : 0.0;
-  } else {
+    Eigen::Matrix2d information;
+    information << (weights * basis.square()).sum(), (weights * basis).sum(), (weights * basis).sum(), weights.sum();
+    const Eigen::Vector2d gradient(decay_at_horizon, 1.0);
+    const double within = s_sq * gradient.dot(information.completeOrthogonalDecomposition().solve(gradient));
+    const double variance = posterior.variance + (std::isfinite(within) ? std::max(within, 0.0) : 0.0);
+    result.prediction_std = std::sqrt(variance);
+  } else if (effective <= 3) {
     result.prediction_std = std::abs(result.prediction - losses.back());
   }
   if (!std::isfinite(result.prediction) || !std::isfinite(result.b) || !std::isfinite(result.c)) {

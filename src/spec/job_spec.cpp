@@ -78,7 +78,8 @@ json parse_document(std::string_view text, const std::string& document) {
     // what() is "[json.exception.parse_error.101] parse error at line 1, column 5: ..."
     std::string_view detail = error.what();
     if (const std::size_t end = detail.find("] "); end != std::string_view::npos) detail.remove_prefix(end + 2);
-    const std::string near = frames.empty() ? "" : " (near " + printable(frames_path(frames), 100) + ")";
+    const std::string path = frames_path(frames);
+    const std::string near = path.empty() ? "" : " (near " + printable(path, 100) + ")";
     throw InputError(document, "not valid JSON" + near + ": " + printable(detail, 200));
   }
 }

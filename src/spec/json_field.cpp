@@ -78,13 +78,14 @@ double JsonField::number() const {
 
 std::int64_t JsonField::integer(std::int64_t min, std::int64_t max) const {
   if (!m_value->is_number()) fail("must be an integer, got " + describe());
-  if (m_value->is_number_unsigned()) {
-    const auto value = m_value->get<std::uint64_t>();
-    if (value > static_cast<std::uint64_t>(max)) fail("must be <= " + std::to_string(max) + ", got " + std::to_string(value));
-    return static_cast<std::int64_t>(value);
-  }
   std::int64_t value = 0;
-  if (m_value->is_number_float()) {
+  if (m_value->is_number_unsigned()) {
+    const auto unsigned_value = m_value->get<std::uint64_t>();
+    if (unsigned_value > static_cast<std::uint64_t>(max)) {
+      fail("must be <= " + std::to_string(max) + ", got " + std::to_string(unsigned_value));
+    }
+    value = static_cast<std::int64_t>(unsigned_value);
+  } else if (m_value->is_number_float()) {
     const double real = number();
     if (real != std::floor(real)) fail("must be an integer, got " + format_number(real));
     // Outside ±2^63 the cast is undefined; compare as doubles first.

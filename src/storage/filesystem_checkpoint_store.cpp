@@ -1,0 +1,124 @@
+#include "storage/filesystem_checkpoint_store.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <filesystem>
+#include <stdexcept>
+#include <system_error>
+
+namespace autolrs::storage {
+namespace {
+
+namespace fs = std::filesystem;
+
+const std::string staging_suffix = ".staging";
+const std::string set_aside_suffix = ".old";
+
+bool ends_with(const std::string& text, const std::string& suffix) {
+  return text.size() >= suffix.size() && text.compare(text.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+void check_name(const std::string& name) {
+  if (name.empty() || name == "." || name == ".." || name.find('/') != std::string::npos ||
+      ends_with(name, staging_suffix) || ends_with(name, set_aside_suffix)) {
+    throw std::invalid_argument("checkpoint name must be a plain file name not ending in " + staging_suffix +
+                                " or " + set_aside_suffix + ", got '" + name + "'");
+  }
+}
+
+/// fsync() of a file or directory: its data, or its entries, reach the disk.
+void fsync_path(const fs::path& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) throw std::system_error(errno, std::generic_category(), "cannot open " + path.string());
+  const int synced = ::fsync(fd);
+  const int error = errno;
+  ::close(fd);
+  if (synced != 0) throw std::system_error(error, std::generic_category(), "cannot fsync " + path.string());
+}
+
+/// fsync() of a checkpoint: the file, or every file and folder of the directory.
+void fsync_checkpoint(const fs::path& path) {
+  if (fs::is_directory(fs::symlink_status(path))) {
+    for (const fs::directory_entry& entry : fs::recursive_directory_iterator(path)) {
+      const fs::file_status status = entry.symlink_status();
+      if (fs::is_regular_file(status) || fs::is_directory(status)) fsync_path(entry.path());
+    }
+  }
+  fsync_path(path);
+}
+
+bool is_non_empty_file(const fs::path& path) {
+  std::error_code error;
+  return fs::is_regular_file(path, error) && fs::file_size(path, error) > 0 && !error;
+}
+
+}  // namespace
+
+FilesystemCheckpointStore::FilesystemCheckpointStore(const std::string& run_dir)
+    : m_root((fs::absolute(run_dir) / "checkpoints").lexically_normal().string()) {
+  fs::create_directories(m_root);
+  // A promotion that set an old checkpoint aside and died before removing it (see promote()).
+  bool changed = false;
+  for (const fs::directory_entry& entry : fs::directory_iterator(m_root)) {
+    const std::string file_name = entry.path().filename().string();
+    if (!ends_with(file_name, set_aside_suffix)) continue;
+    const fs::path promoted = fs::path(m_root) / file_name.substr(0, file_name.size() - set_aside_suffix.size());
+    if (fs::exists(fs::symlink_status(promoted))) {
+      fs::remove_all(entry.path());  // the new checkpoint is in place
+    } else {
+      fs::rename(entry.path(), promoted);  // it is not: the promotion did not happen
+    }
+    changed = true;
+  }
+  if (changed) fsync_path(m_root);
+}
+
+std::string FilesystemCheckpointStore::staging_path(const std::string& name) {
+  check_name(name);
+  const fs::path staging = fs::path(m_root) / (name + staging_suffix);
+  fs::remove_all(staging);
+  return staging.string();
+}
+
+bool FilesystemCheckpointStore::is_valid(const std::string& path) const {
+  std::error_code error;
+  if (!fs::is_directory(path, error)) return is_non_empty_file(path);
+  for (fs::recursive_directory_iterator it(path, error), end; !error && it != end; it.increment(error)) {
+    if (is_non_empty_file(it->path())) return true;
+  }
+  return false;
+}
+
+std::string FilesystemCheckpointStore::promote(const std::string& staging, const std::string& name) {
+  check_name(name);
+  const fs::path promoted = fs::path(m_root) / name;
+  const fs::path set_aside = fs::path(m_root) / (name + set_aside_suffix);
+  fsync_checkpoint(staging);  // the data must be on disk before the rename makes it the checkpoint
+
+  // rename() replaces a file atomically, but not a non-empty directory, nor a file by a directory
+  // or the other way round: then the old checkpoint is set aside first.
+  const fs::file_status old_status = fs::symlink_status(promoted);
+  const bool replace_by_rename =
+      !fs::exists(old_status) || (fs::is_regular_file(old_status) && fs::is_regular_file(fs::symlink_status(staging)));
+  if (!replace_by_rename) {
+    fs::remove_all(set_aside);
+    fs::rename(promoted, set_aside);
+  }
+  fs::rename(staging, promoted);
+  fsync_path(m_root);
+  if (!replace_by_rename) fs::remove_all(set_aside);
+  return promoted.string();
+}
+
+void FilesystemCheckpointStore::remove(const std::string& path) {
+  const fs::path target = fs::absolute(path).lexically_normal();
+  const fs::path inside = target.lexically_relative(m_root);
+  if (inside.empty() || inside == "." || *inside.begin() == "..") {
+    throw std::invalid_argument("refusing to remove " + target.string() + ": not inside " + m_root);
+  }
+  fs::remove_all(target);
+}
+
+}  // namespace autolrs::storage

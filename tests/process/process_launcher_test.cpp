@@ -1,0 +1,340 @@
+#include "process/process_launcher.hpp"
+
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstdlib>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include <doctest/doctest.h>
+
+#include "process/line_splitter.hpp"
+#include "support/temp_dir.hpp"
+
+namespace autolrs::process {
+namespace {
+
+using orchestrator::LaunchCommand;
+using orchestrator::LaunchEnd;
+using orchestrator::LaunchResult;
+using orchestrator::OutputStream;
+using testing::read_text;
+using testing::TempDir;
+using testing::write_text;
+
+const std::string fake_trainers = AUTOLRS_FAKE_TRAINERS_DIR;
+const std::string behave = fake_trainers + "/launcher_behave.sh";
+
+LaunchCommand command_in(const TempDir& dir, std::vector<std::string> argv) {
+  LaunchCommand command;
+  command.argv = std::move(argv);
+  command.workdir = dir.path().string();
+  command.stdout_log = (dir / "stdout.log").string();
+  command.stderr_log = (dir / "stderr.log").string();
+  command.kill_grace_s = 0.3;
+  return command;
+}
+
+/// Runs a command and keeps every line the observer saw.
+struct Recorded {
+  LaunchResult result;
+  std::vector<std::pair<OutputStream, std::string>> lines;
+
+  std::vector<std::string> of(OutputStream stream) const {
+    std::vector<std::string> selected;
+    for (const auto& [from, line] : lines)
+      if (from == stream) selected.push_back(line);
+    return selected;
+  }
+};
+
+Recorded run_recorded(ProcessLauncher& launcher, const LaunchCommand& command) {
+  Recorded recorded;
+  recorded.result = launcher.run(command, [&](OutputStream stream, std::string_view line) {
+    recorded.lines.emplace_back(stream, std::string(line));
+    return true;
+  });
+  return recorded;
+}
+
+bool process_is_gone(const std::string& pid_file) {
+  const pid_t pid = std::stoi(read_text(pid_file));
+  return ::kill(pid, 0) == -1 && errno == ESRCH;
+}
+
+TEST_CASE("process::ProcessLauncher passes argv, env and workdir exactly and stdin is empty") {
+  TempDir dir;
+  ProcessLauncher launcher;
+  LaunchCommand command = command_in(dir, {"launcher_echo_args.sh", "two words", "", "quote\"s", "--lr=0.1"});
+  command.env = {{"PATH", fake_trainers + ":/usr/bin:/bin"},
+                 {"LAUNCHER_TEST_VALUE", "a=b c:d;e"},
+                 {"LAUNCHER_TEST_EMPTY", ""},
+                 {"LAUNCHER_EXPECTED_HOME", std::getenv("HOME") ? std::getenv("HOME") : ""}};
+
+  const Recorded recorded = run_recorded(launcher, command);
+
+  CHECK(recorded.result.end == LaunchEnd::exited);
+  CHECK(recorded.result.exit_code == 0);
+  CHECK(recorded.result.succeeded());
+  CHECK(recorded.of(OutputStream::stdout_stream) == std::vector<std::string>{
+                                                       "argc=4",
+                                                       "arg=[two words]",
+                                                       "arg=[]",
+                                                       "arg=[quote\"s]",
+                                                       "arg=[--lr=0.1]",
+                                                       "cwd=[" + dir.path().string() + "]",
+                                                       "LAUNCHER_TEST_VALUE=[a=b c:d;e]",
+                                                       "LAUNCHER_TEST_EMPTY=[]",
+                                                       "HOME_is_inherited=[yes]",
+                                                       "stdin=eof",
+                                                   });
+  CHECK(recorded.of(OutputStream::stderr_stream).empty());
+}
+
+TEST_CASE("process::ProcessLauncher delivers lines of both streams and logs the raw bytes") {
+  TempDir dir;
+  ProcessLauncher launcher;
+  const Recorded recorded = run_recorded(launcher, command_in(dir, {behave, "streams"}));
+
+  CHECK(recorded.result.succeeded());
+  CHECK(recorded.of(OutputStream::stdout_stream) ==
+        std::vector<std::string>{"out one", "out two", "no newline at end"});
+  CHECK(recorded.of(OutputStream::stderr_stream) ==
+        std::vector<std::string>{"err one", "progress 10%\rprogress 100%"});
+  CHECK(read_text(dir / "stdout.log") == "out one\r\nout two\nno newline at end");
+  CHECK(read_text(dir / "stderr.log") == "err one\nprogress 10%\rprogress 100%\r\n");
+}
+
+TEST_CASE("process::ProcessLauncher reports the exit status") {
+  TempDir dir;
+  ProcessLauncher launcher;
+  for (const int status : {0, 3, 255}) {
+    CAPTURE(status);
+    const Recorded recorded = run_recorded(launcher, command_in(dir, {behave, "exit", std::to_string(status)}));
+    CHECK(recorded.result.end == LaunchEnd::exited);
+    CHECK(recorded.result.exit_code == status);
+    CHECK(recorded.result.succeeded() == (status == 0));
+    CHECK(recorded.result.message == (status == 0 ? "" : "exited with status " + std::to_string(status)));
+    CHECK(recorded.of(OutputStream::stdout_stream) == std::vector<std::string>{"exiting with " + std::to_string(status)});
+  }
+}
+
+TEST_CASE("process::ProcessLauncher reports death by a signal") {
+  TempDir dir;
+  ProcessLauncher launcher;
+  for (const auto& [name, number] : std::vector<std::pair<std::string, int>>{{"TERM", SIGTERM}, {"KILL", SIGKILL}}) {
+    CAPTURE(name);
+    const Recorded recorded = run_recorded(launcher, command_in(dir, {behave, "self_kill", name}));
+    CHECK(recorded.result.end == LaunchEnd::signaled);
+    CHECK(recorded.result.signal == number);
+    CHECK(recorded.result.message == "killed by signal " + std::to_string(number) + " (SIG" + name + ")");
+    CHECK(recorded.of(OutputStream::stdout_stream) == std::vector<std::string>{"about to die"});
+  }
+}
+
+TEST_CASE("process::ProcessLauncher ends a silent trainer after idle_timeout_s and a long one after timeout_s") {
+  struct Case {
+    const char* behaviour;
+    double idle_timeout_s;
+    double timeout_s;
+    LaunchEnd end;
+    std::string message;
+    std::string first_line;
+  };
+  TempDir dir;
+  ProcessLauncher launcher;
+  for (const Case& c : std::vector<Case>{
+           {"hang", 0.3, 0, LaunchEnd::idle_timed_out, "printed nothing for idle_timeout_s = 0.3 s", "started"},
+           {"chatty", 0, 0.5, LaunchEnd::timed_out, "ran past timeout_s = 0.5 s", "tick"},
+       }) {
+    CAPTURE(c.behaviour);
+    LaunchCommand command = command_in(dir, {behave, c.behaviour});
+    command.idle_timeout_s = c.idle_timeout_s;
+    command.timeout_s = c.timeout_s;
+    const Recorded recorded = run_recorded(launcher, command);
+
+    CHECK(recorded.result.end == c.end);
+    CHECK(recorded.result.signal == SIGTERM);
+    CHECK(recorded.result.message == c.message);
+    CHECK(recorded.result.wall_s >= c.idle_timeout_s + c.timeout_s);
+    REQUIRE_FALSE(recorded.lines.empty());
+    CHECK(recorded.lines.front().second == c.first_line);
+  }
+}
+
+TEST_CASE("process::ProcessLauncher SIGKILLs a trainer that ignores SIGTERM after kill_grace_s") {
+  TempDir dir;
+  ProcessLauncher launcher;
+  const std::string pid_file = (dir / "trainer.pid").string();
+  LaunchCommand command = command_in(dir, {behave, "ignore_term", pid_file});
+  command.timeout_s = 0.3;
+  const Recorded recorded = run_recorded(launcher, command);
+
+  CHECK(recorded.result.end == LaunchEnd::timed_out);
+  CHECK(recorded.result.signal == SIGKILL);
+  CHECK(recorded.of(OutputStream::stdout_stream) == std::vector<std::string>{"ready"});
+  CHECK(process_is_gone(pid_file));
+}
+
+TEST_CASE("process::ProcessLauncher ends when the trainer exits although a grandchild holds its stdout") {
+  TempDir dir;
+  ProcessLauncher launcher;
+  const std::string pid_file = (dir / "grandchild.pid").string();
+  LaunchCommand command = command_in(dir, {behave, "leave_grandchild", pid_file});
+  command.timeout_s = 20;  // waiting for the grandchild (sleep 30) would end in timed_out
+  const Recorded recorded = run_recorded(launcher, command);
+
+  CHECK(recorded.result.end == LaunchEnd::exited);
+  CHECK(recorded.result.exit_code == 0);
+  CHECK(recorded.of(OutputStream::stdout_stream) == std::vector<std::string>{"main done"});
+  CHECK(process_is_gone(pid_file));
+}
+
+TEST_CASE("process::ProcessLauncher stops when the observer returns false") {
+  TempDir dir;
+  ProcessLauncher launcher;
+  int calls = 0;
+  const LaunchResult result = launcher.run(command_in(dir, {behave, "chatty"}), [&](OutputStream, std::string_view) {
+    return ++calls < 3;
+  });
+  CHECK(result.end == LaunchEnd::stopped_by_observer);
+  CHECK(calls == 3);
+}
+
+TEST_CASE("process::ProcessLauncher is interrupted by the stop signal") {
+  TempDir dir;
+  std::atomic<int> stop_signal{0};
+  ProcessLauncher launcher(&stop_signal);
+
+  SUBCASE("while a launch runs") {
+    const LaunchResult result = launcher.run(command_in(dir, {behave, "chatty"}), [&](OutputStream, std::string_view) {
+      stop_signal = SIGINT;  // as the CLI's signal handler would
+      return true;
+    });
+    CHECK(result.end == LaunchEnd::interrupted);
+    CHECK(result.message == "autolrs was asked to stop");
+  }
+  SUBCASE("before a launch starts: it is not started") {
+    stop_signal = SIGTERM;
+    const Recorded recorded = run_recorded(launcher, command_in(dir, {behave, "streams"}));
+    CHECK(recorded.result.end == LaunchEnd::interrupted);
+    CHECK(recorded.lines.empty());
+    CHECK_FALSE(std::filesystem::exists(dir / "stdout.log"));
+  }
+}
+
+TEST_CASE("process::ProcessLauncher cuts a 100 MB line without newline to the cap in bounded memory") {
+  TempDir dir;
+  ProcessLauncher launcher;
+  constexpr std::size_t huge = 100'000'000;
+  rusage before{};
+  ::getrusage(RUSAGE_SELF, &before);
+
+  std::vector<std::size_t> lengths;
+  std::string last_line;
+  const LaunchResult result =
+      launcher.run(command_in(dir, {behave, "huge_line", std::to_string(huge)}), [&](OutputStream, std::string_view line) {
+        lengths.push_back(line.size());
+        last_line = line;
+        return true;
+      });
+
+  rusage after{};
+  ::getrusage(RUSAGE_SELF, &after);
+  CHECK(result.succeeded());
+  CHECK(lengths == std::vector<std::size_t>{max_line_bytes, 5});
+  CHECK(last_line == "after");
+  CHECK(std::filesystem::file_size(dir / "stdout.log") == huge + 7);
+  CHECK(after.ru_maxrss - before.ru_maxrss < 50 * 1024);  // KiB: far below the line's 100 MB
+}
+
+TEST_CASE("process::ProcessLauncher passes binary junk through unchanged") {
+  TempDir dir;
+  ProcessLauncher launcher;
+  const Recorded recorded = run_recorded(launcher, command_in(dir, {behave, "junk"}));
+  CHECK(recorded.result.succeeded());
+  CHECK(recorded.of(OutputStream::stdout_stream) == std::vector<std::string>{std::string("a\0b\xff\xfe" "c", 6), "ok"});
+}
+
+TEST_CASE("process::ProcessLauncher reports what cannot be started") {
+  TempDir dir;
+  ProcessLauncher launcher;
+  write_text(dir / "not_executable.sh", "#!/bin/sh\necho hi\n");
+  write_text(dir / "bad_format", "this is no program\n");
+  ::chmod((dir / "bad_format").c_str(), 0755);
+
+  struct Case {
+    std::vector<std::string> argv;
+    std::string workdir;
+    std::string message;
+  };
+  const std::string here = dir.path().string();
+  for (const Case& c : std::vector<Case>{
+           {{"autolrs_no_such_program"}, here, "autolrs_no_such_program: not found in PATH (or not executable)"},
+           {{"./not_executable.sh"}, here, "./not_executable.sh: not an executable file"},
+           {{"./bad_format"}, here, "cannot start " + here + "/bad_format: Exec format error"},
+           {{behave, "streams"}, here + "/missing", "workdir " + here + "/missing is not a directory"},
+           {{}, here, "empty command"},
+       }) {
+    CAPTURE(c.message);
+    LaunchCommand command = command_in(dir, c.argv);
+    command.workdir = c.workdir;
+    const Recorded recorded = run_recorded(launcher, command);
+    CHECK(recorded.result.end == LaunchEnd::failed_to_start);
+    CHECK(recorded.result.message == c.message);
+    CHECK(recorded.lines.empty());
+  }
+}
+
+TEST_CASE("process::ProcessLauncher runs concurrent launches independently") {
+  TempDir dir;
+  ProcessLauncher launcher;
+  constexpr int launches = 4;
+  std::vector<Recorded> recorded(launches);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < launches; ++i) {
+    threads.emplace_back([&, i] {
+      LaunchCommand command = command_in(dir, {behave, "exit", std::to_string(i)});
+      command.stdout_log = (dir / ("stdout" + std::to_string(i))).string();
+      command.stderr_log = (dir / ("stderr" + std::to_string(i))).string();
+      recorded[i] = run_recorded(launcher, command);
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  for (int i = 0; i < launches; ++i) {
+    CAPTURE(i);
+    CHECK(recorded[i].result.exit_code == i);
+    CHECK(recorded[i].of(OutputStream::stdout_stream) == std::vector<std::string>{"exiting with " + std::to_string(i)});
+    CHECK(read_text(dir / ("stdout" + std::to_string(i))) == "exiting with " + std::to_string(i) + "\n");
+  }
+}
+
+TEST_CASE("process::resolve_program finds programs as execvp would") {
+  TempDir dir;
+  std::filesystem::create_directory(dir / "bin");
+  write_text(dir / "bin" / "tool", "#!/bin/sh\n");
+  ::chmod((dir / "bin" / "tool").c_str(), 0755);
+  write_text(dir / "bin" / "plain", "not executable\n");
+  const std::string here = dir.path().string();
+  const std::map<std::string, std::string> path_env{{"PATH", "/nonexistent:" + here + "/bin"}};
+
+  CHECK(resolve_program("tool", path_env) == here + "/bin/tool");
+  CHECK(resolve_program("plain", path_env) == std::nullopt);
+  CHECK(resolve_program("missing", path_env) == std::nullopt);
+  CHECK(resolve_program("tool", {{"PATH", "bin"}}, here) == here + "/bin/tool");
+  CHECK(resolve_program("bin/tool", {}, here) == here + "/bin/tool");
+  CHECK(resolve_program("./bin/../bin/tool", {}, here) == here + "/bin/tool");
+  CHECK(resolve_program(here + "/bin/plain", {}) == std::nullopt);
+  CHECK(resolve_program("sh", {}) != std::nullopt);  // the inherited PATH
+  CHECK(resolve_program("", path_env) == std::nullopt);
+  CHECK(resolve_program("bin", {{"PATH", here}}) == std::nullopt);  // a directory is not a program
+}
+
+}  // namespace
+}  // namespace autolrs::process
