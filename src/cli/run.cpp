@@ -9,6 +9,7 @@
 #include "journal/json_lines_journal.hpp"
 #include "orchestrator/run_orchestrator.hpp"
 #include "process/process_launcher.hpp"
+#include "process/steady_clock.hpp"
 #include "report/run_outputs_writer.hpp"
 #include "spec/input_error.hpp"
 #include "storage/filesystem_checkpoint_store.hpp"
@@ -49,8 +50,8 @@ int run_run(const RunOptions& options) {
   g_stop_signal.store(0);
   install_stop_handlers();
   process::ProcessLauncher launcher(&g_stop_signal);
-  journal::JsonLinesJournal journal(job.run_dir + "/journal.jsonl");
-  storage::FilesystemCheckpointStore checkpoints(job.run_dir + "/checkpoints");
+  journal::JsonLinesJournal journal(job.run_dir);
+  storage::FilesystemCheckpointStore checkpoints(job.run_dir);
   process::SteadyClock clock;
   report::RunOutputsWriter outputs(job.run_dir);
   console::ConsoleReporter console(std::cout);
