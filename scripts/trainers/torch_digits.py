@@ -122,7 +122,10 @@ def save_atomically(state, path):
     reader sees the old checkpoint or the complete new one, never a partial file."""
     folder = os.path.dirname(os.path.abspath(path))
     descriptor, temporary = tempfile.mkstemp(prefix=".tmp-", suffix=".pt", dir=folder)
+    umask = os.umask(0)
+    os.umask(umask)
     try:
+        os.fchmod(descriptor, 0o666 & ~umask)  # mkstemp's 0600 would outlive the rename
         with os.fdopen(descriptor, "wb") as stream:
             torch.save(state, stream)
             stream.flush()

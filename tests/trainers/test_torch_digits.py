@@ -209,11 +209,16 @@ class CheckpointTest(TempDirTest):
         model.load_state_dict(state["model"])
         self.assertEqual(len(state["optimizer"]["state"]), len(list(model.parameters())))
 
-    def test_saving_replaces_an_existing_checkpoint(self):
+    def test_saving_replaces_an_existing_checkpoint_with_a_file_of_the_umask_mode(self):
         target = self.dir / "c.pt"
         target.write_bytes(b"old")
-        torch_digits.save_atomically({"step": 1}, str(target))
+        previous_umask = os.umask(0o027)
+        try:
+            torch_digits.save_atomically({"step": 1}, str(target))
+        finally:
+            os.umask(previous_umask)
         self.assertEqual(torch.load(target), {"step": 1})
+        self.assertEqual(target.stat().st_mode & 0o777, 0o640)
         self.assertEqual(sorted(os.listdir(self.dir)), ["c.pt"])
 
     def test_a_failed_save_keeps_the_old_checkpoint_and_leaves_no_temporary(self):
