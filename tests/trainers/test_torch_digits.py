@@ -90,6 +90,10 @@ class ArgumentTest(unittest.TestCase):
                 self.assertEqual(exit_status_of_parse(*argv), 2)
         self.assertIsNone(exit_status_of_parse(*required))
 
+    @unittest.skipIf(torch.cuda.is_available(), "this machine has a CUDA device")
+    def test_device_cuda_without_a_cuda_device_exits_with_status_2(self):
+        self.assertEqual(exit_status_of_parse("--lr", "0.1", "--steps", "5", "--save", "x.pt", "--device", "cuda"), 2)
+
     def test_device_auto_picks_cuda_only_when_available(self):
         expected = "cuda" if torch.cuda.is_available() else "cpu"
         self.assertEqual(torch_digits.resolve_device("auto"), expected)
