@@ -1,0 +1,29 @@
+#!/usr/bin/env python3
+"""The smallest trainer that follows autolrs's protocol: fits y = 3x + 1 by minibatch SGD."""
+import argparse, json, os, random
+
+parser = argparse.ArgumentParser()
+parser.add_argument("--lr", type=float, required=True)
+parser.add_argument("--steps", type=int, required=True)
+parser.add_argument("--save", required=True)
+parser.add_argument("--load")
+parser.add_argument("--seed", type=int, default=0)
+args = parser.parse_args()
+
+state = {"w": 0.0, "b": 0.0, "step": 0}  # the model and the global step
+if args.load:  # resume where the checkpoint left off
+    with open(args.load) as f:
+        state = json.load(f)
+for _ in range(args.steps):
+    rng = random.Random(f"{args.seed}:{state['step']}")  # the batch depends on (seed, step) only
+    xs = [rng.uniform(-1, 1) for _ in range(8)]
+    errors = [state["w"] * x + state["b"] - (3 * x + 1 + rng.gauss(0, 0.1)) for x in xs]
+    state["w"] -= args.lr * 2 * sum(e * x for e, x in zip(errors, xs)) / len(xs)
+    state["b"] -= args.lr * 2 * sum(errors) / len(xs)
+    state["step"] += 1
+    print(f"step={state['step']} loss={sum(e * e for e in errors) / len(xs)}", flush=True)
+with open(args.save + ".tmp", "w") as f:  # write beside the target, then rename: atomic
+    json.dump(state, f)
+    f.flush()
+    os.fsync(f.fileno())
+os.replace(args.save + ".tmp", args.save)
