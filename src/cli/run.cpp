@@ -11,6 +11,7 @@
 #include "process/process_launcher.hpp"
 #include "process/steady_clock.hpp"
 #include "report/run_outputs_writer.hpp"
+#include "search/autolrs_search.hpp"
 #include "spec/input_error.hpp"
 #include "storage/filesystem_checkpoint_store.hpp"
 
@@ -58,7 +59,8 @@ int run_run(const RunOptions& options) {
   orchestrator::RunOrchestrator orchestrator(
       job, loaded.identity,
       orchestrator::RunContext{launcher, journal, checkpoints, clock, {&outputs, &console}, &g_stop_signal});
-  switch (orchestrator.run(options.resume)) {
+  search::AutoLrsSearch planner(job);
+  switch (orchestrator.run(planner, options.resume)) {
     case orchestrator::RunStatus::completed: return 0;
     case orchestrator::RunStatus::failed: return 1;
     case orchestrator::RunStatus::interrupted:

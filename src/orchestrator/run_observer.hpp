@@ -5,7 +5,7 @@
 #include <vector>
 
 #include "orchestrator/launcher.hpp"
-#include "search/autolrs_search.hpp"
+#include "search/launch_types.hpp"
 #include "spec/job_spec.hpp"
 
 namespace autolrs::orchestrator {

@@ -102,7 +102,7 @@ double RunOrchestrator::elapsed_s() const {
   return m_previous_elapsed_s + (m_context.clock.now_s() - m_session_start_s);
 }
 
-RunState RunOrchestrator::state(const search::AutoLrsSearch& search, RunStatus status) const {
+RunState RunOrchestrator::state(const search::LaunchPlanner& search, RunStatus status) const {
   RunState state{m_job, search.progress(), m_reports, RunStatus::running, 0, "", std::nullopt};
   state.status = status;
   state.wall_time_s = elapsed_s();
@@ -112,7 +112,7 @@ RunState RunOrchestrator::state(const search::AutoLrsSearch& search, RunStatus s
   return state;
 }
 
-void RunOrchestrator::replay_journal(search::AutoLrsSearch& search) {
+void RunOrchestrator::replay_journal(search::LaunchPlanner& search) {
   const std::vector<nlohmann::json> records = m_context.journal.read_all();
   if (records.empty() || records.front().value("type", "") != "started") {
     throw spec::InputError("--resume", "no run is recorded in " + m_job.run_dir + " (run without --resume to start one)");
@@ -269,7 +269,7 @@ void RunOrchestrator::prune_checkpoints(const LaunchRequest& finished) {
   }
 }
 
-void RunOrchestrator::accept_report(search::AutoLrsSearch& search, LaunchReport report) {
+void RunOrchestrator::accept_report(search::LaunchPlanner& search, LaunchReport report) {
   m_context.journal.append({{"type", "result"},
                             {"launch", report.request},
                             {"outcome", report.outcome},
@@ -287,9 +287,8 @@ void RunOrchestrator::accept_report(search::AutoLrsSearch& search, LaunchReport 
   prune_checkpoints(request);
 }
 
-RunStatus RunOrchestrator::run(bool resume) {
+RunStatus RunOrchestrator::run(search::LaunchPlanner& search, bool resume) {
   m_session_start_s = m_context.clock.now_s();
-  search::AutoLrsSearch search(m_job);
   if (resume) {
     replay_journal(search);
   } else {

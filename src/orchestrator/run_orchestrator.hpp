@@ -13,7 +13,7 @@
 #include "orchestrator/journal.hpp"
 #include "orchestrator/launcher.hpp"
 #include "orchestrator/run_observer.hpp"
-#include "search/autolrs_search.hpp"
+#include "search/launch_planner.hpp"
 #include "spec/job_spec.hpp"
 #include "trainer_output/loss_line_parser.hpp"
 
@@ -30,7 +30,7 @@ struct RunContext {
   const std::atomic<int>* stop_signal = nullptr;
 };
 
-/// Drives an AutoLRS run: asks the search for launches, runs them on the job's slots (one thread per
+/// Drives a run: asks a planner (the AutoLRS search, or a fixed baseline schedule) for launches, runs them on the job's slots (one thread per
 /// running launch), turns their output into outcomes, promotes their checkpoints, journals every
 /// decision and result before acting on it, and tells observers.
 class RunOrchestrator {
@@ -39,23 +39,24 @@ class RunOrchestrator {
   /// mode); it is stored in the journal's first record.
   RunOrchestrator(spec::JobSpec job, nlohmann::json run_identity, RunContext context);
 
-  /// Runs to the end, or, with `resume`, continues the run recorded in the journal: finished launches
-  /// are not rerun and the search is rebuilt by replaying the journal. Throws spec::InputError when
-  /// the journal is missing, corrupt or belongs to a different spec.
-  RunStatus run(bool resume);
+  /// Runs to the end the launches that `planner` (fresh, in its initial state) asks for, or, with
+  /// `resume`, continues the run recorded in the journal: finished launches are not rerun and the
+  /// planner is rebuilt by replaying the journal. Throws spec::InputError when the journal is
+  /// missing, corrupt or belongs to a different job.
+  RunStatus run(search::LaunchPlanner& planner, bool resume);
 
  private:
   struct PreparedLaunch;
   struct Completion;
 
-  void replay_journal(search::AutoLrsSearch& search);
+  void replay_journal(search::LaunchPlanner& search);
   LaunchCommand build_command(const search::LaunchRequest& request, int slot, const std::string& save_path) const;
   /// Runs one launch (on a worker thread) and turns its output into an outcome; promotes its
   /// checkpoint on success. `on_loss` sees each parsed loss as it comes.
   Completion run_launch(const PreparedLaunch& launch, const std::function<void(bool is_val, double loss)>& on_loss);
-  void accept_report(search::AutoLrsSearch& search, LaunchReport report);
+  void accept_report(search::LaunchPlanner& search, LaunchReport report);
   void prune_checkpoints(const search::LaunchRequest& finished);
-  RunState state(const search::AutoLrsSearch& search, RunStatus status) const;
+  RunState state(const search::LaunchPlanner& search, RunStatus status) const;
   double elapsed_s() const;
 
   spec::JobSpec m_job;

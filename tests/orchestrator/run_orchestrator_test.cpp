@@ -3,6 +3,7 @@
 #include "orchestrator/fakes.hpp"
 #include "orchestrator/run_orchestrator.hpp"
 #include "orchestrator/run_summary.hpp"
+#include "search/autolrs_search.hpp"
 #include "spec/command_template.hpp"
 #include "spec/input_error.hpp"
 
@@ -50,7 +51,8 @@ struct Harness {
   RunStatus run(bool resume = false, nlohmann::json identity = {{"spec", "v1"}}) {
     orchestrator::RunOrchestrator orchestrator(job, identity,
                                                orchestrator::RunContext{launcher, journal, store, clock, {&final_state}});
-    return orchestrator.run(resume);
+    search::AutoLrsSearch planner(job);
+    return orchestrator.run(planner, resume);
   }
 
   spec::JobSpec job;

@@ -1,0 +1,92 @@
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "numerics/bayes_opt.hpp"
+#include "numerics/forecaster.hpp"
+#include "search/loss_series.hpp"
+
+namespace autolrs::search {
+
+enum class LaunchKind { warmup, probe, stage };
+const char* to_string(LaunchKind kind);
+
+/// A trainer launch the search asks for. Every launch starts from the checkpoint of model step
+/// `start_step` (the stage's start checkpoint), or from scratch when that step is 0 and the job has
+/// no initial checkpoint.
+struct LaunchRequest {
+  LaunchKind kind = LaunchKind::stage;
+  int stage = -1;     ///< 0-based stage; -1 for the warmup
+  int probe = -1;     ///< 0-based probe within the stage; -1 unless kind == probe
+  int attempt = 0;    ///< retries of a failed stage launch count up from 0
+  double lr = 0;
+  long steps = 0;       ///< steps this launch trains
+  long start_step = 0;  ///< model step the launch starts from
+
+  /// Stable name, unique within a run: "warmup", "stage-003", "stage-003-probe-07", "stage-003-retry-1".
+  std::string id() const;
+  bool operator==(const LaunchRequest&) const = default;
+};
+
+enum class OutcomeStatus {
+  succeeded,  ///< exited 0, wrote its checkpoint, printed losses
+  failed,     ///< crashed, hung, timed out, wrote no checkpoint or no loss lines (see reason)
+  diverged    ///< printed a non-finite or exploding loss
+};
+const char* to_string(OutcomeStatus status);
+
+/// What a finished launch yielded; losses are on the launch's own step axis (see place_on_launch_axis).
+struct LaunchOutcome {
+  OutcomeStatus status = OutcomeStatus::failed;
+  std::string reason;  ///< empty on success
+  std::vector<LossPoint> train;
+  std::vector<LossPoint> val;
+};
+
+enum class ProbeStatus { pending, succeeded, failed, diverged };
+const char* to_string(ProbeStatus status);
+
+struct ProbeRecord {
+  int index = 0;
+  double lr = 0;
+  long steps = 0;
+  ProbeStatus status = ProbeStatus::pending;
+  std::string reason;
+  std::optional<numerics::Forecast> forecast;  ///< of the stage's objective at the stage's end
+  bool forecast_from_val = false;               ///< the forecast used the val series
+};
+
+/// One stage's search and training, as decided so far.
+struct StageRecord {
+  int index = 0;
+  long start_step = 0;
+  long steps = 0;        ///< τ
+  long probe_steps = 0;  ///< τ′ (0 when the stage is too short to search: it reuses the last LR)
+  std::vector<ProbeRecord> probes;
+  std::optional<double> lr;  ///< chosen LR, once probing is over
+  std::vector<numerics::PosteriorPoint> posterior;  ///< GP posterior when the LR was chosen
+  int attempts = 0;          ///< stage launches made
+  bool completed = false;
+  std::optional<double> final_loss;      ///< last finite train loss of the stage launch
+  std::optional<double> final_val_loss;  ///< last finite val loss of the stage launch
+};
+
+struct WarmupRecord {
+  double lr = 0;
+  long steps = 0;
+  int attempts = 0;
+  bool completed = false;
+  std::optional<double> final_loss, final_val_loss;
+};
+
+/// Everything the search has decided and seen, for outputs and reports.
+struct SearchRecord {
+  std::optional<WarmupRecord> warmup;
+  std::vector<StageRecord> stages;
+  long model_steps = 0;  ///< steps of completed warmup and stage launches
+  long probe_steps = 0;  ///< steps of finished probe launches (failed ones count what they ran: their budget)
+};
+
+}  // namespace autolrs::search
