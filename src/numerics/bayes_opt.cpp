@@ -161,15 +161,22 @@ std::optional<double> BayesOpt::best_observed_lr() const {
 }
 
 std::vector<PosteriorPoint> BayesOpt::posterior(int points) const {
+  std::vector<double> lrs;
+  for (int i = 0; i < points; ++i) {
+    lrs.push_back(x_to_lr(m_state.config, points == 1 ? 0.5 : static_cast<double>(i) / (points - 1)));
+  }
+  return posterior_at(lrs);
+}
+
+std::vector<PosteriorPoint> BayesOpt::posterior_at(const std::vector<double>& lrs) const {
   std::vector<PosteriorPoint> curve;
-  if (m_state.observations.empty() || points <= 0) return curve;
+  if (m_state.observations.empty()) return curve;
   const TrainingSet set = training_set(m_state, {});
   GaussianProcess gp;
   gp.fit(set.x, set.y, set.noise_var);
-  for (int i = 0; i < points; ++i) {
-    const double x = points == 1 ? 0.5 : static_cast<double>(i) / (points - 1);
-    const GaussianProcess::Prediction prediction = gp.predict(x);
-    curve.push_back({x_to_lr(m_state.config, x), prediction.mean, std::sqrt(prediction.variance)});
+  for (double lr : lrs) {
+    const GaussianProcess::Prediction prediction = gp.predict(lr_to_x(m_state.config, lr));
+    curve.push_back({lr, prediction.mean, std::sqrt(prediction.variance)});
   }
   return curve;
 }

@@ -69,6 +69,8 @@ class BayesOpt {
   std::optional<double> best_observed_lr() const;
   /// The GP posterior at `points` log-spaced LRs across the bounds (empty with no observations).
   std::vector<PosteriorPoint> posterior(int points) const;
+  /// The GP posterior at the given LRs (empty with no observations).
+  std::vector<PosteriorPoint> posterior_at(const std::vector<double>& lrs) const;
 
   const BayesOptState& state() const { return m_state; }
 

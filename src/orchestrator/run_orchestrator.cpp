@@ -142,11 +142,26 @@ void RunOrchestrator::replay_journal(search::LaunchPlanner& search) {
       report.stderr_log = record.at("stderr_log").get<std::string>();
       m_previous_elapsed_s = record.at("elapsed_s").get<double>();
       search.record(report.request, report.outcome);
-      if (is_main(report.request) && report.outcome.status == OutcomeStatus::succeeded) {
-        m_step_checkpoints[report.request.start_step + report.request.steps] = report.checkpoint;
-      }
+      remember_checkpoint(report);
       m_reports.push_back(std::move(report));
     }
+  }
+}
+
+std::optional<std::string> RunOrchestrator::start_checkpoint_of(const LaunchRequest& request) const {
+  if (request.from_probe >= 0) return m_probe_checkpoints.at({request.stage, request.from_probe});
+  const auto checkpoint = m_step_checkpoints.find(request.start_step);
+  if (checkpoint == m_step_checkpoints.end()) return std::nullopt;
+  return checkpoint->second;
+}
+
+void RunOrchestrator::remember_checkpoint(const LaunchReport& report) {
+  if (report.outcome.status != OutcomeStatus::succeeded) return;
+  const LaunchRequest& request = report.request;
+  if (is_main(request)) {
+    m_step_checkpoints[request.start_step + request.steps] = report.checkpoint;
+  } else {
+    m_probe_checkpoints[{request.stage, request.probe}] = report.checkpoint;
   }
 }
 
@@ -163,9 +178,9 @@ LaunchCommand RunOrchestrator::build_command(const LaunchRequest& request, int s
       {"run_dir", m_job.run_dir},
   };
   std::vector<std::string> argv_template = m_job.trainer.command;
-  const auto start_checkpoint = m_step_checkpoints.find(request.start_step);
-  if (start_checkpoint != m_step_checkpoints.end()) {
-    values["load_checkpoint"] = start_checkpoint->second;
+  const std::optional<std::string> start_checkpoint = start_checkpoint_of(request);
+  if (start_checkpoint) {
+    values["load_checkpoint"] = *start_checkpoint;
     argv_template.insert(argv_template.end(), m_job.trainer.resume_args.begin(), m_job.trainer.resume_args.end());
   }
   const spec::SlotSpec& slot_spec = m_job.slots.at(static_cast<size_t>(slot));
@@ -252,10 +267,13 @@ RunOrchestrator::Completion RunOrchestrator::run_launch(const PreparedLaunch& la
 void RunOrchestrator::prune_checkpoints(const LaunchRequest& finished) {
   if (finished.kind != LaunchKind::stage) return;
   // The finished stage's probes are no longer needed: the next stage starts from the stage's checkpoint.
-  for (const LaunchReport& report : m_reports) {
-    if (report.request.kind == LaunchKind::probe && report.request.stage == finished.stage && !report.checkpoint.empty()) {
-      m_context.checkpoints.remove(report.checkpoint);
+  for (auto probe = m_probe_checkpoints.begin(); probe != m_probe_checkpoints.end();) {
+    if (probe->first.first != finished.stage) {
+      ++probe;
+      continue;
     }
+    m_context.checkpoints.remove(probe->second);
+    probe = m_probe_checkpoints.erase(probe);
   }
   // Keep the newest keep_checkpoints main checkpoints; the user's initial checkpoint is never ours to delete.
   while (static_cast<int>(m_step_checkpoints.size()) > m_job.keep_checkpoints) {
@@ -280,9 +298,7 @@ void RunOrchestrator::accept_report(search::LaunchPlanner& search, LaunchReport 
                             {"stderr_log", report.stderr_log}});
   search.record(report.request, report.outcome);
   const LaunchRequest request = report.request;
-  if (is_main(request) && report.outcome.status == OutcomeStatus::succeeded) {
-    m_step_checkpoints[request.start_step + request.steps] = report.checkpoint;
-  }
+  remember_checkpoint(report);
   m_reports.push_back(std::move(report));
   prune_checkpoints(request);
 }

@@ -3,6 +3,8 @@
 #include <atomic>
 #include <functional>
 #include <map>
+#include <optional>
+#include <utility>
 #include <string>
 #include <vector>
 
@@ -50,6 +52,9 @@ class RunOrchestrator {
   struct Completion;
 
   void replay_journal(search::LaunchPlanner& search);
+  /// The checkpoint a launch starts from: a probe's, a model step's, or none (from scratch).
+  std::optional<std::string> start_checkpoint_of(const search::LaunchRequest& request) const;
+  void remember_checkpoint(const LaunchReport& report);
   LaunchCommand build_command(const search::LaunchRequest& request, int slot, const std::string& save_path) const;
   /// Runs one launch (on a worker thread) and turns its output into an outcome; promotes its
   /// checkpoint on success. `on_loss` sees each parsed loss as it comes.
@@ -65,6 +70,7 @@ class RunOrchestrator {
   trainer_output::LossLineParser m_parser;
   std::vector<LaunchReport> m_reports;
   std::map<long, std::string> m_step_checkpoints;  ///< model step → promoted checkpoint
+  std::map<std::pair<int, int>, std::string> m_probe_checkpoints;  ///< (stage, probe) → checkpoint, until the stage ends
   double m_previous_elapsed_s = 0;
   double m_session_start_s = 0;
 };

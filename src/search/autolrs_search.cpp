@@ -35,14 +35,25 @@ long steps_run(const LaunchRequest& request, const LaunchOutcome& outcome) {
   return std::clamp(std::lround(outcome.train.back().step), 0L, request.steps);
 }
 
-numerics::BayesOptConfig bayes_opt_config(const spec::SearchSpec& search) {
+/// The stage's BO settings: the spec's bounds, narrowed to a window around the last stage's LR when
+/// the strategy says so.
+numerics::BayesOptConfig bayes_opt_config(const spec::SearchSpec& search, const SearchStrategy& strategy,
+                                          std::optional<double> last_lr) {
   numerics::BayesOptConfig config;
   config.lr_min = search.lr_min;
   config.lr_max = search.lr_max;
-  // The paper's choice: LCB with kappa = 1e6 is pure uncertainty sampling; the winner is the best
-  // observed forecast, not the acquisition's optimum.
-  config.acquisition = numerics::Acquisition::lower_confidence_bound;
-  config.kappa = 1e6;
+  if (strategy.lr_window_factor > 0 && last_lr) {
+    config.lr_min = std::max(search.lr_min, *last_lr / strategy.lr_window_factor);
+    config.lr_max = std::min(search.lr_max, *last_lr * strategy.lr_window_factor);
+  }
+  if (strategy.uncertainty_sampling) {
+    // The paper's choice: LCB with kappa = 1e6 is pure uncertainty sampling; the winner is then chosen
+    // among the observations, not at the acquisition's optimum.
+    config.acquisition = numerics::Acquisition::lower_confidence_bound;
+    config.kappa = 1e6;
+  } else {
+    config.acquisition = numerics::Acquisition::expected_improvement;
+  }
   return config;
 }
 
@@ -108,7 +119,7 @@ struct AutoLrsSearch::StageSearch {
   std::optional<bool> objective_from_val;  ///< fixed by the stage's first successful probe
 };
 
-AutoLrsSearch::AutoLrsSearch(const spec::JobSpec& job) : m_job(job) {
+AutoLrsSearch::AutoLrsSearch(const spec::JobSpec& job) : m_job(job), m_strategy(strategy_for(job.search)) {
   if (m_job.warmup.steps > 0) {
     m_record.warmup.emplace();
     m_record.warmup->lr = m_job.warmup.lr;
@@ -145,7 +156,8 @@ void AutoLrsSearch::begin_next_stage() {
     return;
   }
   const std::uint64_t stage_seed = mix_seed(m_job.seed ^ mix_seed(static_cast<std::uint64_t>(stage.index) + 1));
-  m_stage = std::make_unique<StageSearch>(numerics::BayesOpt(bayes_opt_config(m_job.search), stage_seed));
+  m_stage = std::make_unique<StageSearch>(
+      numerics::BayesOpt(bayes_opt_config(m_job.search, m_strategy, m_last_lr), stage_seed));
   m_record.stages.push_back(std::move(stage));
 }
 
@@ -203,6 +215,12 @@ LaunchRequest AutoLrsSearch::main_launch_request() const {
   request.lr = *stage.lr;
   request.steps = stage.steps;
   request.start_step = stage.start_step;
+  if (m_strategy.continue_from_winner && stage.winner_probe >= 0 && stage.probe_steps < stage.steps) {
+    // The winning probe already trained the stage's first τ′ steps at this LR: carry on from there.
+    request.from_probe = stage.winner_probe;
+    request.start_step += stage.probe_steps;
+    request.steps -= stage.probe_steps;
+  }
   return request;
 }
 
@@ -280,14 +298,33 @@ void AutoLrsSearch::record_probe(const LaunchRequest& request, const LaunchOutco
   if (all_recorded) choose_stage_lr();
 }
 
+std::optional<int> AutoLrsSearch::winning_probe(const StageRecord& stage) const {
+  std::vector<const ProbeRecord*> succeeded;
+  for (const ProbeRecord& probe : stage.probes) {
+    if (probe.status == ProbeStatus::succeeded) succeeded.push_back(&probe);
+  }
+  if (succeeded.empty()) return std::nullopt;
+  std::vector<double> scores;
+  if (m_strategy.winner == WinnerRule::best_posterior_mean) {
+    std::vector<double> lrs;
+    for (const ProbeRecord* probe : succeeded) lrs.push_back(probe->lr);
+    for (const numerics::PosteriorPoint& point : m_stage->optimizer.posterior_at(lrs)) scores.push_back(point.mean);
+  } else {
+    for (const ProbeRecord* probe : succeeded) scores.push_back(probe->forecast->prediction);
+  }
+  const size_t best = static_cast<size_t>(std::min_element(scores.begin(), scores.end()) - scores.begin());
+  return succeeded[best]->index;
+}
+
 void AutoLrsSearch::choose_stage_lr() {
   StageRecord& stage = m_record.stages.back();
-  const std::optional<double> best = m_stage->optimizer.best_observed_lr();
-  if (!best) {
+  const std::optional<int> winner = winning_probe(stage);
+  if (!winner) {
     m_failure = "stage " + std::to_string(stage.index) + ": every probe failed (" + format_reasons(stage.probes) + ")";
     return;
   }
-  stage.lr = *best;
+  stage.winner_probe = *winner;
+  stage.lr = stage.probes[static_cast<size_t>(*winner)].lr;
   stage.posterior = m_stage->optimizer.posterior(64);
   m_stage.reset();
   m_main_launch_due = true;
@@ -320,6 +357,12 @@ void AutoLrsSearch::record_main(const LaunchRequest& request, const LaunchOutcom
     m_last_lr = request.lr;
   }
   m_record.model_steps += request.steps;
+  if (request.from_probe >= 0) {
+    // The winning probe's steps were the stage's first steps: they count as training, not search.
+    const long continued = m_record.stages.at(static_cast<size_t>(request.stage)).probe_steps;
+    m_record.model_steps += continued;
+    m_record.probe_steps -= continued;
+  }
   if (final_loss) m_reference_loss = final_loss;
   m_main_launch_due = false;
   begin_next_stage();

@@ -10,6 +10,7 @@
 #include "numerics/forecaster.hpp"
 #include "search/launch_types.hpp"
 #include "search/launch_planner.hpp"
+#include "search/search_strategy.hpp"
 #include "spec/job_spec.hpp"
 
 namespace autolrs::search {
@@ -21,6 +22,7 @@ namespace autolrs::search {
 /// Per stage (Jin et al., ICLR 2021): probes_per_stage probes of τ′ steps at LRs proposed by BO over
 /// log(LR); each probe's series is forecast to τ steps and told to the GP (failures as penalties);
 /// then the LR with the best observed forecast trains the stage for τ steps from the same checkpoint.
+/// The spec's preset selects the paper's behaviour or ours (SearchStrategy).
 class AutoLrsSearch : public LaunchPlanner {
  public:
   explicit AutoLrsSearch(const spec::JobSpec& job);
@@ -39,12 +41,15 @@ class AutoLrsSearch : public LaunchPlanner {
 
   void begin_next_stage();
   void choose_stage_lr();
+  /// Index of the stage's winning probe by the strategy's rule; nullopt when no probe succeeded.
+  std::optional<int> winning_probe(const StageRecord& stage) const;
   void record_probe(const LaunchRequest& request, const LaunchOutcome& outcome);
   void record_main(const LaunchRequest& request, const LaunchOutcome& outcome);
   LaunchRequest main_launch_request() const;
   bool use_val_objective(const StageRecord& stage) const;
 
   spec::JobSpec m_job;
+  SearchStrategy m_strategy;
   SearchRecord m_record;
   std::unique_ptr<StageSearch> m_stage;  ///< BO state of the stage being probed
   std::vector<LaunchRequest> m_outstanding;

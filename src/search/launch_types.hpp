@@ -13,9 +13,9 @@ namespace autolrs::search {
 enum class LaunchKind { warmup, probe, stage };
 const char* to_string(LaunchKind kind);
 
-/// A trainer launch the search asks for. Every launch starts from the checkpoint of model step
-/// `start_step` (the stage's start checkpoint), or from scratch when that step is 0 and the job has
-/// no initial checkpoint.
+/// A trainer launch the search asks for. A launch starts from the checkpoint of model step
+/// `start_step` (the stage's start checkpoint), or from a probe's (see from_probe), or from scratch
+/// when that step is 0 and the job has no initial checkpoint.
 struct LaunchRequest {
   LaunchKind kind = LaunchKind::stage;
   int stage = -1;     ///< 0-based stage; -1 for the warmup
@@ -24,6 +24,9 @@ struct LaunchRequest {
   double lr = 0;
   long steps = 0;       ///< steps this launch trains
   long start_step = 0;  ///< model step the launch starts from
+  /// A stage launch that continues from this probe's checkpoint (of the same stage) rather than from
+  /// the checkpoint of `start_step`; -1 for none.
+  int from_probe = -1;
 
   /// Stable name, unique within a run: "warmup", "stage-003", "stage-003-probe-07", "stage-003-retry-1".
   std::string id() const;
@@ -66,6 +69,7 @@ struct StageRecord {
   long probe_steps = 0;  ///< τ′ (0 when the stage is too short to search: it reuses the last LR)
   std::vector<ProbeRecord> probes;
   std::optional<double> lr;  ///< chosen LR, once probing is over
+  int winner_probe = -1;     ///< the probe whose LR won; -1 when none (a stage too short to probe)
   std::vector<numerics::PosteriorPoint> posterior;  ///< GP posterior when the LR was chosen
   int attempts = 0;          ///< stage launches made
   bool completed = false;

@@ -39,7 +39,7 @@ std::vector<LossPoint> points_from_json(const nlohmann::json& array) {
 void to_json(nlohmann::json& json, const LaunchRequest& request) {
   json = {{"kind", to_string(request.kind)}, {"stage", request.stage},     {"probe", request.probe},
           {"attempt", request.attempt},      {"lr", request.lr},           {"steps", request.steps},
-          {"start_step", request.start_step}};
+          {"start_step", request.start_step}, {"from_probe", request.from_probe}};
 }
 
 void from_json(const nlohmann::json& json, LaunchRequest& request) {
@@ -51,6 +51,7 @@ void from_json(const nlohmann::json& json, LaunchRequest& request) {
   request.lr = json.at("lr").get<double>();
   request.steps = json.at("steps").get<long>();
   request.start_step = json.at("start_step").get<long>();
+  request.from_probe = json.value("from_probe", -1);
 }
 
 void to_json(nlohmann::json& json, const LaunchOutcome& outcome) {
