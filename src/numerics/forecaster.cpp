@@ -234,8 +234,9 @@ Forecast forecast_loss(const std::vector<double>& steps, const std::vector<doubl
   for (int iteration = 0; robust && iteration < k_robust_iterations; ++iteration) {
     const ProfileFit fit = objective.fit(std::exp(log_rate));
     const ArrayXd residuals = data.y - fit.a * (-std::exp(log_rate) * data.u).exp() - fit.c;
-    const double sigma = robust_scale(residuals, ArrayXd::Ones(residuals.size()));
-    if (sigma <= 1e-12 * (data.y.abs().maxCoeff() + 1e-300)) break;
+    // Floored at 1e-8 of the loss scale so that rounding residuals of an exact fit are not outliers.
+    const double sigma = std::max(robust_scale(residuals, ArrayXd::Ones(residuals.size())),
+                                  1e-8 * data.y.abs().maxCoeff() + std::numeric_limits<double>::min());
     const ArrayXd z = residuals.abs() / sigma;
     const ArrayXd weights = kind == SeriesKind::train
                                 ? ArrayXd((z < k_bisquare_c).select((1 - (z / k_bisquare_c).square()).square(), 0.0))
