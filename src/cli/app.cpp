@@ -7,6 +7,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "cli/forecast.hpp"
 #include "cli/run.hpp"
 #include "spec/input_error.hpp"
 
@@ -25,6 +26,8 @@ int main_entry(int argc, char** argv) {
 
   RunOptions run_options;
   subcommands.push_back({setup_run(app, run_options), [&] { return run_run(run_options); }});
+  ForecastOptions forecast_options;
+  subcommands.push_back({setup_forecast(app, forecast_options), [&] { return run_forecast(forecast_options); }});
 
   try {
     app.parse(argc, argv);
