@@ -43,34 +43,6 @@ void from_json(const nlohmann::json& json, BayesOptConfig& config) {
   json.at("min_separation").get_to(config.min_separation);
 }
 
-void to_json(nlohmann::json& json, const BoObservation& observation) {
-  json = {{"x", observation.x},
-          {"value", observation.value},
-          {"noise_var", observation.noise_var},
-          {"failed", observation.failed}};
-}
-
-void from_json(const nlohmann::json& json, BoObservation& observation) {
-  json.at("x").get_to(observation.x);
-  json.at("value").get_to(observation.value);
-  json.at("noise_var").get_to(observation.noise_var);
-  json.at("failed").get_to(observation.failed);
-}
-
-void to_json(nlohmann::json& json, const BayesOptState& state) {
-  json = {{"config", state.config},
-          {"seed", state.seed},
-          {"proposals", state.proposals},
-          {"observations", state.observations}};
-}
-
-void from_json(const nlohmann::json& json, BayesOptState& state) {
-  json.at("config").get_to(state.config);
-  json.at("seed").get_to(state.seed);
-  json.at("proposals").get_to(state.proposals);
-  json.at("observations").get_to(state.observations);
-}
-
 void to_json(nlohmann::json& json, const Forecast& forecast) {
   json = {{"prediction", forecast.prediction},
           {"a", forecast.a},

@@ -16,12 +16,10 @@ void to_json(nlohmann::json& json, const BayesOptConfig& config);
 void from_json(const nlohmann::json& json, BayesOptConfig& config);
 
 /// {"x", "value", "noise_var", "failed"}.
-void to_json(nlohmann::json& json, const BoObservation& observation);
-void from_json(const nlohmann::json& json, BoObservation& observation);
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(BoObservation, x, value, noise_var, failed)
 
 /// {"config", "seed", "proposals", "observations": [...]}: restores BayesOpt exactly.
-void to_json(nlohmann::json& json, const BayesOptState& state);
-void from_json(const nlohmann::json& json, BayesOptState& state);
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(BayesOptState, config, seed, proposals, observations)
 
 /// {"status": "ok" | "diverged" | "insufficient", "prediction", "a", "b", "c", "residual_scale",
 /// "prediction_std", "points_used"}. An unknown status throws spec::InputError.
