@@ -7,6 +7,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "cli/forecast.hpp"
 #include "cli/run.hpp"
 #include "cli/simulate.hpp"
 #include "spec/input_error.hpp"
@@ -28,6 +29,8 @@ int main_entry(int argc, char** argv) {
   subcommands.push_back({setup_run(app, run_options), [&] { return run_run(run_options); }});
   SimulateOptions simulate_options;
   subcommands.push_back({setup_simulate(app, simulate_options), [&] { return run_simulate(simulate_options); }});
+  ForecastOptions forecast_options;
+  subcommands.push_back({setup_forecast(app, forecast_options), [&] { return run_forecast(forecast_options); }});
 
   try {
     app.parse(argc, argv);

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <optional>
 #include <stdexcept>
 
 #include <Eigen/Dense>
@@ -75,16 +76,45 @@ struct ProfileFit {
 class ProfileObjective {
  public:
   ProfileObjective(const FitData& data, bool nonnegative_asymptote)
-      : m_data(data), m_nonnegative(nonnegative_asymptote), m_weights(ArrayXd::Ones(data.u.size())) {}
+      : m_data(data), m_nonnegative(nonnegative_asymptote), m_basis(data.u.size()) {
+    set_weights(ArrayXd::Ones(data.u.size()));
+    const Eigen::Index n = data.u.size();
+    m_spacing = n > 1 ? (data.u[n - 1] - data.u[0]) / static_cast<double>(n - 1) : 0;
+    m_uniform = n > 1;
+    for (Eigen::Index i = 0; i < n && m_uniform; ++i) {
+      m_uniform = std::abs(data.u[i] - (data.u[0] + static_cast<double>(i) * m_spacing)) <= 1e-12;
+    }
+  }
 
-  void set_weights(const ArrayXd& weights) { m_weights = weights; }
+  void set_weights(const ArrayXd& weights) {
+    m_weights = weights;
+    m_weight_sum = weights.sum();
+    m_weighted_y_sum = (weights * m_data.y).sum();
+  }
   const ArrayXd& weights() const { return m_weights; }
 
+  /// exp(-rate u_i); on evenly spaced points by the recurrence e_i = e_{i-1} exp(-rate du), one
+  /// multiplication a point (relative error below n ulp), else by exp.
+  const ArrayXd& basis(double rate) const {
+    if (!m_uniform) {
+      m_basis = (-rate * m_data.u).exp();
+      return m_basis;
+    }
+    // Four interleaved chains e_i = e_{i-4} exp(-4 rate du), so that the multiplications pipeline.
+    const double ratio = std::exp(-rate * m_spacing), ratio4 = ratio * ratio * ratio * ratio;
+    const Eigen::Index n = m_basis.size();
+    double value = std::exp(-rate * m_data.u[0]);
+    for (Eigen::Index i = 0; i < std::min<Eigen::Index>(n, 4); ++i, value *= ratio) m_basis[i] = value;
+    for (Eigen::Index i = 4; i < n; ++i) m_basis[i] = m_basis[i - 4] * ratio4;
+    return m_basis;
+  }
+
   ProfileFit fit(double rate) const {
-    const ArrayXd basis = (-rate * m_data.u).exp();
+    const ArrayXd& e = basis(rate);
     const ArrayXd& w = m_weights;
-    const double s0 = w.sum(), s1 = (w * basis).sum(), s2 = (w * basis.square()).sum();
-    const double ty = (w * m_data.y).sum(), tey = (w * basis * m_data.y).sum();
+    const ArrayXd& y = m_data.y;
+    const ArrayXd we = w * e;
+    const double s0 = m_weight_sum, s1 = we.sum(), s2 = (we * e).sum(), ty = m_weighted_y_sum, tey = (we * y).sum();
     ProfileFit result;
     const double det = s0 * s2 - s1 * s1;
     if (s0 <= 0) return result;
@@ -98,7 +128,7 @@ class ProfileObjective {
       result.c = 0;
       result.a = s2 > 0 ? tey / s2 : 0;
     }
-    result.sse = (w * (m_data.y - result.a * basis - result.c).square()).sum();
+    result.sse = (w * (y - result.a * e - result.c).square()).sum();
     return result;
   }
 
@@ -108,20 +138,33 @@ class ProfileObjective {
   const FitData& m_data;
   bool m_nonnegative;
   ArrayXd m_weights;
+  double m_weight_sum = 0, m_weighted_y_sum = 0;
+  mutable ArrayXd m_basis;  // scratch for basis()
+  double m_spacing = 0;
+  bool m_uniform = false;
 };
 
-/// Global search over the log-rate grid, then Brent between the best point's neighbours.
-double search_log_rate(const ProfileObjective& objective) {
+/// Global search over the log-rate grid, then Brent between the best point's neighbours. With a
+/// `previous` estimate (a reweighting round, which usually moves the optimum little), Brent within
+/// one grid spacing of it first, and the global search only when that ends on the window's edge.
+double search_log_rate(const ProfileObjective& objective, std::optional<double> previous = std::nullopt) {
   const double spacing = (k_log_rate_max - k_log_rate_min) / (k_rate_grid - 1);
+  const auto sse = [&](double log_rate) { return objective.sse(log_rate); };
+  if (previous) {
+    const double lo = std::max(*previous - spacing, k_log_rate_min), hi = std::min(*previous + spacing, k_log_rate_max);
+    const double local = brent_minimize(sse, lo, hi, 1e-8);
+    const double margin = 1e-3 * spacing;
+    if ((local > lo + margin || lo == k_log_rate_min) && (local < hi - margin || hi == k_log_rate_max)) return local;
+  }
   int best = 0;
   double best_sse = std::numeric_limits<double>::infinity();
   for (int i = 0; i < k_rate_grid; ++i) {
-    const double sse = objective.sse(k_log_rate_min + i * spacing);
-    if (sse < best_sse) best_sse = sse, best = i;
+    const double value = sse(k_log_rate_min + i * spacing);
+    if (value < best_sse) best_sse = value, best = i;
   }
   const double lo = k_log_rate_min + std::max(best - 1, 0) * spacing;
   const double hi = k_log_rate_min + std::min(best + 1, k_rate_grid - 1) * spacing;
-  return brent_minimize([&](double log_rate) { return objective.sse(log_rate); }, lo, hi, 1e-10);
+  return brent_minimize(sse, lo, hi, 1e-8);
 }
 
 /// Posterior mean and variance of the prediction a exp(-r h) + c over the decay rate: a flat prior
@@ -234,15 +277,16 @@ Forecast forecast_loss(const std::vector<double>& steps, const std::vector<doubl
   for (int iteration = 0; robust && iteration < k_robust_iterations; ++iteration) {
     const ProfileFit fit = objective.fit(std::exp(log_rate));
     const ArrayXd residuals = data.y - fit.a * (-std::exp(log_rate) * data.u).exp() - fit.c;
-    const double sigma = robust_scale(residuals, ArrayXd::Ones(residuals.size()));
-    if (sigma <= 1e-12 * (data.y.abs().maxCoeff() + 1e-300)) break;
+    // Floored at 1e-8 of the loss scale so that rounding residuals of an exact fit are not outliers.
+    const double sigma = std::max(robust_scale(residuals, ArrayXd::Ones(residuals.size())),
+                                  1e-8 * data.y.abs().maxCoeff() + std::numeric_limits<double>::min());
     const ArrayXd z = residuals.abs() / sigma;
     const ArrayXd weights = kind == SeriesKind::train
                                 ? ArrayXd((z < k_bisquare_c).select((1 - (z / k_bisquare_c).square()).square(), 0.0))
                                 : ArrayXd((z <= k_huber_k).select(ArrayXd::Ones(z.size()), k_huber_k / z));
-    if (iteration > 0 && (weights - objective.weights()).abs().maxCoeff() < 1e-6) break;
+    if (iteration > 0 && (weights - objective.weights()).abs().maxCoeff() < 1e-3) break;
     objective.set_weights(weights);
-    log_rate = search_log_rate(objective);
+    log_rate = search_log_rate(objective, iteration > 0 ? std::optional<double>(log_rate) : std::nullopt);
   }
 
   const double rate = std::exp(log_rate);

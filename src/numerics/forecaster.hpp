@@ -29,6 +29,17 @@ struct Forecast {
 
 /// Forecasts the loss at step `horizon` from `losses` observed at `steps` (same length, increasing).
 /// Never throws on data and never returns NaN: degenerate series yield a status other than ok.
+///
+/// Method: variable projection (for a fixed rate r, a and c are weighted linear least squares; c is
+/// kept >= 0 when every loss is >= 0) with a grid-then-Brent search over log r, the rate bounded to
+/// [0.3, 50] / (last step - first step); iteratively reweighted by Tukey's bisquare (train: spikes are
+/// rejected) or Huber (val) weights from the residuals' MAD. a, b, c are the best fit; `prediction`
+/// is the posterior mean of the value at the horizon over the rate (flat prior on log r, Gaussian
+/// profile likelihood), `prediction_std` its posterior spread plus the a, c least-squares variance.
+/// Series longer than 2,048 points are fitted on 1,024 equal-count bin medians.
+/// Throws std::invalid_argument on misuse: sizes differ, steps not finite and strictly increasing,
+/// or a non-finite horizon. A series rises sharply when the median of its last fifth exceeds the
+/// median of its first fifth by more than 50% of the latter's magnitude.
 Forecast forecast_loss(const std::vector<double>& steps, const std::vector<double>& losses,
                        double horizon, SeriesKind kind);
 

@@ -12,12 +12,6 @@ namespace {
 
 constexpr double k_sqrt5 = 2.23606797749979;
 
-/// d k / d log(l) for the Matérn 5/2 kernel: sigma_f^2 s^2 (1 + s) exp(-s) / 3.
-double matern52_dlog_length(double distance, double length_scale, double signal_var) {
-  const double s = k_sqrt5 * distance / length_scale;
-  return signal_var * s * s * (1 + s) * std::exp(-s) / 3;
-}
-
 std::array<double, 3> clamp_to(const std::array<double, 3>& values, const GpBounds& bounds) {
   std::array<double, 3> clamped{};
   for (int i = 0; i < 3; ++i) clamped[i] = std::clamp(values[i], bounds.lower[i], bounds.upper[i]);
@@ -92,12 +86,16 @@ LogMarginalLikelihood GaussianProcess::log_marginal_likelihood(const GpHyperpara
   const double length = std::exp(hyperparameters.log_length_scale);
   const double signal = std::exp(hyperparameters.log_signal_var);
   const double noise = std::exp(hyperparameters.log_noise_var);
-  double d_length = 0, d_signal = 0;
+  // dK/dlog(sigma_f^2) = K_f, the kernel part of K; dk/dlog(l) = sigma_f^2 s^2 (1 + s) exp(-s) / 3
+  // (from dk/ds = -sigma_f^2 s (1 + s) exp(-s) / 3 and ds/dlog(l) = -s). Both are
+  // symmetric with diagonals sigma_f^2 and 0.
+  double d_length = 0, d_signal = signal * inner.trace();
   for (Eigen::Index i = 0; i < n; ++i) {
-    for (Eigen::Index j = 0; j < n; ++j) {
-      const double distance = std::abs(m_x[i] - m_x[j]);
-      d_length += inner(i, j) * matern52_dlog_length(distance, length, signal);
-      d_signal += inner(i, j) * matern52(distance, length, signal);
+    for (Eigen::Index j = 0; j < i; ++j) {
+      const double s = k_sqrt5 * std::abs(m_x[i] - m_x[j]) / length;
+      const double decay = signal * std::exp(-s);
+      d_length += 2 * inner(i, j) * decay * s * s * (1 + s) / 3;
+      d_signal += 2 * inner(i, j) * decay * (1 + s + s * s / 3);
     }
   }
   result.gradient = {0.5 * d_length, 0.5 * d_signal, 0.5 * noise * inner.trace()};
@@ -115,31 +113,37 @@ void GaussianProcess::condition(const std::vector<double>& x, const std::vector<
 void GaussianProcess::fit(const std::vector<double>& x, const std::vector<double>& y,
                           const std::vector<double>& extra_noise_var, const GpBounds& bounds) {
   set_data(x, y, extra_noise_var);
-  // Fixed starts (short, medium, long length scales) keep the fit deterministic; each runs projected
-  // gradient ascent along the normalized gradient with an adaptive step.
+  // Fixed starts (short, medium, long length scales) keep the fit deterministic. Each runs iRprop-
+  // (Igel & Husken 2000): per-coordinate steps along the gradient's sign, grown 1.2x while the sign
+  // holds and halved (without a move) when it flips, projected onto the bounds; the best point
+  // visited wins; a start ends when every step is below 0.01 (log units) or after 60 evaluations.
+  // A coordinate pinned at a bound by its gradient counts as converged.
   std::array<double, 3> best = clamp_to(GpHyperparameters{}.as_array(), bounds);
   double best_value = -std::numeric_limits<double>::infinity();
   for (double start_length : {0.05, 0.2, 0.8}) {
     std::array<double, 3> theta = clamp_to({std::log(start_length), 0.0, std::log(1e-2)}, bounds);
-    LogMarginalLikelihood current = log_marginal_likelihood(GpHyperparameters::from_array(theta));
-    double step = 0.5;
-    for (int iteration = 0; iteration < 100 && step > 1e-5; ++iteration) {
-      double norm = 0;
-      for (double g : current.gradient) norm += g * g;
-      norm = std::sqrt(norm);
-      if (norm < 1e-8) break;
-      std::array<double, 3> trial{};
-      for (int i = 0; i < 3; ++i) trial[i] = theta[i] + step * current.gradient[i] / norm;
-      trial = clamp_to(trial, bounds);
-      const LogMarginalLikelihood candidate = log_marginal_likelihood(GpHyperparameters::from_array(trial));
-      if (candidate.value > current.value) {
-        theta = trial, current = candidate;
-        step *= 1.5;
-      } else {
-        step *= 0.5;
+    std::array<double, 3> steps{0.3, 0.3, 0.3}, previous_gradient{};
+    for (int iteration = 0; iteration < 60; ++iteration) {
+      const LogMarginalLikelihood current = log_marginal_likelihood(GpHyperparameters::from_array(theta));
+      if (current.value > best_value) best_value = current.value, best = theta;
+      bool converged = true;
+      for (std::size_t i = 0; i < 3; ++i) {
+        double gradient = current.gradient[i];
+        if (gradient * previous_gradient[i] > 0) {
+          steps[i] = std::min(steps[i] * 1.2, 1.0);
+        } else if (gradient * previous_gradient[i] < 0) {
+          steps[i] *= 0.5;
+          gradient = 0;
+        }
+        previous_gradient[i] = gradient;
+        const double moved = std::clamp(theta[i] + (gradient > 0 ? steps[i] : gradient < 0 ? -steps[i] : 0.0),
+                                        bounds.lower[i], bounds.upper[i]);
+        const bool pinned = gradient != 0 && moved == theta[i];
+        theta[i] = moved;
+        if (!pinned && steps[i] > 1e-2) converged = false;
       }
+      if (converged) break;
     }
-    if (current.value > best_value) best_value = current.value, best = theta;
   }
   m_hyperparameters = GpHyperparameters::from_array(best);
   m_cholesky = factorize(covariance(m_hyperparameters), &m_jitter);

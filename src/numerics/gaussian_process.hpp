@@ -39,7 +39,7 @@ struct LogMarginalLikelihood {
 /// standardized (zero mean, unit variance) before fitting; predictions are in the caller's units.
 class GaussianProcess {
  public:
-  /// Fits hyperparameters by maximizing the log marginal likelihood (projected gradient ascent from
+  /// Fits hyperparameters by maximizing the log marginal likelihood (projected iRprop- from
   /// a few fixed starts inside `bounds`). `extra_noise_var[i]` (caller's units squared) is added to
   /// the noise at point i. Needs at least one point; all inputs finite. Throws std::invalid_argument.
   void fit(const std::vector<double>& x, const std::vector<double>& y, const std::vector<double>& extra_noise_var,
