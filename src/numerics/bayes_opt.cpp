@@ -127,8 +127,9 @@ BayesOpt::BayesOpt(BayesOptState state) : m_state(std::move(state)) { validate(m
 
 double BayesOpt::ask() { return ask_batch(1).front(); }
 
-std::vector<double> BayesOpt::ask_batch(int count) {
+std::vector<double> BayesOpt::ask_batch(int count, const std::vector<double>& pending_lrs) {
   std::vector<double> pending;
+  for (double lr : pending_lrs) pending.push_back(std::clamp(lr_to_x(m_state.config, lr), 0.0, 1.0));
   std::vector<double> lrs;
   for (int i = 0; i < count; ++i) {
     const double x = propose(m_state, pending);

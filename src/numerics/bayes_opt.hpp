@@ -57,7 +57,9 @@ class BayesOpt {
   double ask();
   /// `count` LRs to evaluate concurrently (constant liar): distinct and separated from each other
   /// and from the evaluated LRs.
-  std::vector<double> ask_batch(int count);
+  /// `pending_lrs` are LRs proposed earlier and still being evaluated: they are treated like this
+  /// batch's own proposals (constant liar), so the new ones keep away from them.
+  std::vector<double> ask_batch(int count, const std::vector<double>& pending_lrs = {});
   /// Records an evaluated LR; noise_var is added to the GP's noise at that point. A non-finite value
   /// is recorded as a failure. Throws std::invalid_argument for lr <= 0 or a negative noise_var.
   void tell(double lr, double value, double noise_var = 0);

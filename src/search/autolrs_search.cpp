@@ -178,8 +178,12 @@ std::vector<LaunchRequest> AutoLrsSearch::next_launches(int free_slots) {
     const int remaining = m_job.search.probes_per_stage - m_stage->probes_issued;
     const int count = std::min(free_slots, remaining);
     if (count <= 0) return launches;
-    const std::vector<double> lrs =
-        count == 1 ? std::vector<double>{m_stage->optimizer.ask()} : m_stage->optimizer.ask_batch(count);
+    // Probes still running elsewhere are pending: the new proposals keep away from them.
+    std::vector<double> pending;
+    for (const LaunchRequest& request : m_outstanding) {
+      if (request.kind == LaunchKind::probe) pending.push_back(request.lr);
+    }
+    const std::vector<double> lrs = m_stage->optimizer.ask_batch(count, pending);
     for (double lr : lrs) {
       LaunchRequest request;
       request.kind = LaunchKind::probe;

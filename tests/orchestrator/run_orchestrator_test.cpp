@@ -26,6 +26,7 @@ spec::JobSpec job_for_tests() {
   job.trainer.env = {{"OMP_NUM_THREADS", "1"}};
   job.trainer.loss = {"loss=(?P<loss>\\S+)"};
   job.search.lr_max = 0.3;  // the fake trainer explodes above 0.3
+  job.search.preset = "paper";
   job.search.probes_per_stage = 3;
   job.search.first_stage_steps = 100;
   job.search.max_stage_steps = 200;
@@ -203,4 +204,25 @@ TEST_CASE("orchestrator::RunOrchestrator stops a diverging probe early and recor
   CHECK(harness.final_state.summary["stages"][0]["lr"].get<double>() <= 0.3);
   // Stopped at the first loss above 10x the first one: exp(0.5 * (step - 1)) > 10 at step 6.
   CHECK(harness.final_state.summary["probe_steps"].get<long>() == 10L * (6 - diverged) + 6L * diverged);
+}
+
+TEST_CASE("orchestrator::RunOrchestrator continues a stage from its winning probe's checkpoint with the default preset") {
+  spec::JobSpec job = job_for_tests();
+  job.search.preset = "default";
+  Harness harness(job);
+  REQUIRE(harness.run() == RunStatus::completed);
+  const auto& commands = harness.launcher.commands;
+  REQUIRE(commands.size() == 12);
+  const auto& first_stage = commands[3];
+  const std::string winner = argument_after(first_stage.argv, "--load");
+  REQUIRE(winner.rfind("/ckpt/stage-000-probe-0", 0) == 0);
+  CHECK(argument_after(first_stage.argv, "--steps") == "90");  // 100 - the probe's 10
+  // The winner's LR is the probe's, and the stage ends at the same model step.
+  const size_t winner_index = static_cast<size_t>(winner.back() - '0');
+  CHECK(argument_after(first_stage.argv, "--lr") == argument_after(commands[winner_index].argv, "--lr"));
+  CHECK(argument_after(first_stage.argv, "--save") == "/ckpt/step-000000100.staging");
+  CHECK(harness.final_state.summary["total_steps"] == 500);
+  CHECK(harness.final_state.summary["probe_steps"] == 2 * 10 + 2 * 20 + 2 * 20);
+  // Probe checkpoints are gone once their stage is trained.
+  CHECK(harness.store.existing == std::set<std::string>{"/ckpt/step-000000300", "/ckpt/step-000000500"});
 }

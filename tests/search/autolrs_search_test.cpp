@@ -28,6 +28,7 @@ spec::JobSpec small_job() {
   job.search.first_stage_steps = 1000;
   job.search.max_stage_steps = 2000;
   job.search.probe_fraction = 0.1;
+  job.search.preset = "paper";
   job.total_steps = 3000;
   job.seed = 7;
   return job;
@@ -313,4 +314,45 @@ TEST_CASE("search::LaunchRequest and LaunchOutcome round-trip through the journa
   CHECK(back.train[0].loss == 0.1 + 0.2);
   CHECK(std::isnan(back.train[1].loss));
   CHECK(back.val[0].loss == 1.0 / 3.0);
+}
+
+TEST_CASE("search::AutoLrsSearch with the default preset continues each stage from its winning probe") {
+  spec::JobSpec job = small_job();
+  job.search.preset = "default";
+  AutoLrsSearch search(job);
+  const std::vector<LaunchRequest> launches = drive(search, exponential_outcome);
+  REQUIRE(search.finished());
+  REQUIRE(launches.size() == 10);
+  for (int stage = 0; stage < 2; ++stage) {
+    const LaunchRequest& main = launches[static_cast<size_t>(stage * 5 + 4)];
+    const search::StageRecord& record = search.progress().stages.at(static_cast<size_t>(stage));
+    REQUIRE(record.winner_probe >= 0);
+    CHECK(main.from_probe == record.winner_probe);
+    CHECK(main.lr == record.probes[static_cast<size_t>(record.winner_probe)].lr);
+    CHECK(main.start_step == record.start_step + record.probe_steps);
+    CHECK(main.steps == record.steps - record.probe_steps);
+  }
+  // The winners' probe steps count as training: 3000 model steps, 3 losing probes a stage searched.
+  CHECK(search.progress().model_steps == 3000);
+  CHECK(search.progress().probe_steps == 3 * 100 + 3 * 200);
+  // After the first stage, probes stay within 30x of the previous stage's LR.
+  const double first_lr = *search.progress().stages[0].lr;
+  for (int probe = 0; probe < 4; ++probe) {
+    const double lr = launches[static_cast<size_t>(5 + probe)].lr;
+    CHECK(lr >= first_lr / 30 * (1 - 1e-12));
+    CHECK(lr <= first_lr * 30 * (1 + 1e-12));
+  }
+}
+
+TEST_CASE("search::AutoLrsSearch keeps new probes away from the probes still running") {
+  spec::JobSpec job = small_job();
+  job.search.probes_per_stage = 6;
+  AutoLrsSearch search(job);
+  const std::vector<LaunchRequest> first = search.next_launches(2);
+  REQUIRE(first.size() == 2);
+  search.record(first[0], exponential_outcome(first[0]));  // first[1] is still running
+  const std::vector<LaunchRequest> next = search.next_launches(1);
+  REQUIRE(next.size() == 1);
+  const double x_pending = std::log(first[1].lr), x_next = std::log(next[0].lr);
+  CHECK(std::abs(x_next - x_pending) > 0.01 * std::log(1e4));
 }
