@@ -7,6 +7,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "cli/report.hpp"
 #include "cli/run.hpp"
 #include "cli/simulate.hpp"
 #include "spec/input_error.hpp"
@@ -28,6 +29,8 @@ int main_entry(int argc, char** argv) {
   subcommands.push_back({setup_run(app, run_options), [&] { return run_run(run_options); }});
   SimulateOptions simulate_options;
   subcommands.push_back({setup_simulate(app, simulate_options), [&] { return run_simulate(simulate_options); }});
+  ReportOptions report_options;
+  subcommands.push_back({setup_report(app, report_options), [&] { return run_report(report_options); }});
 
   try {
     app.parse(argc, argv);
