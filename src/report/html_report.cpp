@@ -338,7 +338,8 @@ std::string stage_plot(const RunState& state, const StageRecord& stage) {
   if (!any_ok) plot.add_note(stage.probes.empty() ? "no probe yet" : "no probe forecast yet");
   const std::string title = "Stage " + std::to_string(stage.index) + ": steps " + steps_text(stage.start_step) + "–" +
                             steps_text(stage.start_step + stage.steps);
-  const std::string note = std::to_string(stage.probes.size()) + " probes of " + steps_text(stage.probe_steps) + " steps";
+  const std::string note = std::to_string(stage.probes.size()) + (stage.probes.size() == 1 ? " probe of " : " probes of ") +
+                           steps_text(stage.probe_steps) + " steps";
   return figure(title, plot.render("stage " + std::to_string(stage.index) + " probes: forecast against learning rate"),
                 legend, note);
 }

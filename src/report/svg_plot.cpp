@@ -330,7 +330,7 @@ void SvgPlot::add_x_span(double x_lo, double x_hi, const std::string& color, dou
   m_clipped += "<rect x=\"" + px(from) + "\" y=\"" + px(m_top) + "\" width=\"" + px(to - from) + "\" height=\"" +
                px(m_bottom - m_top) + "\" fill=\"" + color + "\" fill-opacity=\"" + format("%g", opacity) + "\"/>\n";
   if (!label.empty() && to - from > 60) {
-    m_overlay += "<text x=\"" + px((from + to) / 2) + "\" y=\"" + px((m_top + m_bottom) / 2) +
+    m_overlay += "<text x=\"" + px((from + to) / 2) + "\" y=\"" + px(m_top + 20) +
                  "\" class=\"note\" text-anchor=\"middle\">" + escape_html(label) + "</text>\n";
   }
 }

@@ -115,7 +115,7 @@ class SvgPlot {
   void add_error_bar(double x, double y_lo, double y_hi, const std::string& color);
   /// A vertical line across the plot area with an optional label at its top.
   void add_vertical_line(double x, const LineStyle& style, const std::string& label);
-  /// Shades [x_lo, x_hi] over the plot's full height, with a label centred at its top.
+  /// Shades [x_lo, x_hi] over the plot's full height, with a label near its top (when it is wide enough).
   void add_x_span(double x_lo, double x_hi, const std::string& color, double opacity, const std::string& label);
   /// A message centred in the plot area (e.g. "no data yet").
   void add_note(const std::string& text);
