@@ -33,22 +33,16 @@ constexpr int stage_plot_width = 560, stage_plot_height = 330;
 /// Budget of points for all the faint probe lines together, so that huge runs stay a few MB.
 constexpr std::size_t probe_points_budget = 60000;
 
-std::string format(const char* pattern, auto... values) {
-  char text[256];
-  std::snprintf(text, sizeof text, pattern, values...);
-  return text;
-}
-
 std::string number_or_dash(const std::optional<double>& value) {
   return value && std::isfinite(*value) ? format_number(*value, 4) : "–";
 }
 
 std::string duration_text(double seconds) {
   if (!std::isfinite(seconds) || seconds < 0) return "–";
-  if (seconds < 60) return format("%.1f s", seconds);
+  if (seconds < 60) return printf_text("%.1f s", seconds);
   const long whole = std::lround(seconds);
-  if (whole < 3600) return format("%ld min %02ld s", whole / 60, whole % 60);
-  return format("%ld h %02ld min", whole / 3600, whole % 3600 / 60);
+  if (whole < 3600) return printf_text("%ld min %02ld s", whole / 60, whole % 60);
+  return printf_text("%ld h %02ld min", whole / 3600, whole % 3600 / 60);
 }
 
 std::string steps_text(long steps) {
@@ -61,9 +55,9 @@ std::string steps_text(long steps) {
 struct Legend {
   std::string html;
   void line(const std::string& label, const LineStyle& style) {
-    html += "<span class=\"key\"><span class=\"swatch\" style=\"border-top:" + format("%g", std::max(2.0, style.width)) +
+    html += "<span class=\"key\"><span class=\"swatch\" style=\"border-top:" + printf_text("%g", std::max(2.0, style.width)) +
             "px " + (style.dash.empty() ? "solid " : "dashed ") + style.color +
-            (style.opacity < 1 ? ";opacity:" + format("%g", std::max(0.45, style.opacity)) : "") + "\"></span>" +
+            (style.opacity < 1 ? ";opacity:" + printf_text("%g", std::max(0.45, style.opacity)) : "") + "\"></span>" +
             escape_html(label) + "</span>";
   }
   void band(const std::string& label, const std::string& colour) {
@@ -392,7 +386,7 @@ std::string totals(const RunState& state) {
   html += card("model steps", steps_text(progress.model_steps) + " <small>of " + steps_text(state.job.total_steps) + "</small>");
   html += card("stages trained", std::to_string(completed) + " <small>of " + std::to_string(planned) + "</small>");
   html += card("probe steps", steps_text(progress.probe_steps));
-  html += card("probe steps / training step", format("%.2f", overhead));
+  html += card("probe steps / training step", printf_text("%.2f", overhead));
   html += card("wall time", duration_text(state.wall_time_s));
   html += card("launches", std::to_string(state.launches.size()));
   html += "</section>\n";

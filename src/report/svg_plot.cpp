@@ -9,14 +9,8 @@ namespace autolrs::report {
 
 namespace {
 
-std::string format(const char* pattern, auto... values) {
-  char text[256];
-  std::snprintf(text, sizeof text, pattern, values...);
-  return text;
-}
-
 /// Pixel coordinate with one decimal: enough for a 1200 px screen, short in the file.
-std::string px(double value) { return format("%.1f", value); }
+std::string px(double value) { return printf_text("%.1f", value); }
 
 std::string superscript(int exponent) {
   static const char* const digits[] = {"⁰", "¹", "²", "³", "⁴", "⁵", "⁶", "⁷", "⁸", "⁹"};
@@ -67,10 +61,10 @@ std::string format_number(double value, int significant) {
   if (magnitude >= 1e-3 && magnitude < 1e5) {
     const int exponent = static_cast<int>(std::floor(std::log10(magnitude)));
     const int decimals = std::max(0, significant - 1 - exponent);
-    return trim_zeros(format("%.*f", decimals, value));
+    return trim_zeros(printf_text("%.*f", decimals, value));
   }
   // Scientific: mantissa from %e so that rounding carries into the exponent (9.999e-5 → 1e-4).
-  const std::string scientific = format("%.*e", std::max(0, significant - 1), value);
+  const std::string scientific = printf_text("%.*e", std::max(0, significant - 1), value);
   const size_t e = scientific.find('e');
   const std::string mantissa = trim_zeros(scientific.substr(0, e));
   const int exponent = std::stoi(scientific.substr(e + 1));
@@ -82,9 +76,9 @@ std::string format_number(double value, int significant) {
 
 std::string format_count(double value) {
   const double magnitude = std::fabs(value);
-  if (magnitude >= 1e6) return trim_zeros(format("%.2f", value / 1e6)) + "M";
-  if (magnitude >= 1e4) return trim_zeros(format("%.1f", value / 1e3)) + "k";
-  return trim_zeros(format("%.2f", value));
+  if (magnitude >= 1e6) return trim_zeros(printf_text("%.2f", value / 1e6)) + "M";
+  if (magnitude >= 1e4) return trim_zeros(printf_text("%.1f", value / 1e3)) + "k";
+  return trim_zeros(printf_text("%.2f", value));
 }
 
 std::vector<Point> decimate(const std::vector<Point>& points, std::size_t max_points) {
@@ -208,8 +202,8 @@ namespace {
 constexpr double left_margin = 72, right_margin = 18, top_margin = 22, bottom_margin = 48;
 
 std::string stroke(const LineStyle& style) {
-  std::string attributes = " fill=\"none\" stroke=\"" + style.color + "\" stroke-width=\"" + format("%g", style.width) + "\"";
-  if (style.opacity < 1) attributes += " stroke-opacity=\"" + format("%g", style.opacity) + "\"";
+  std::string attributes = " fill=\"none\" stroke=\"" + style.color + "\" stroke-width=\"" + printf_text("%g", style.width) + "\"";
+  if (style.opacity < 1) attributes += " stroke-opacity=\"" + printf_text("%g", style.opacity) + "\"";
   if (!style.dash.empty()) attributes += " stroke-dasharray=\"" + style.dash + "\"";
   return attributes;
 }
@@ -260,7 +254,7 @@ void SvgPlot::add_line(const std::vector<Point>& points, const LineStyle& style,
   if (drawable.empty()) return;
   if (drawable.size() == 1) {  // a polyline of one point draws nothing: show the point
     m_clipped += "<circle cx=\"" + px(m_x_scale.px(drawable[0].x)) + "\" cy=\"" + px(m_y_scale.px(drawable[0].y)) +
-                 "\" r=\"" + format("%g", std::max(2.0, style.width * 1.5)) + "\" fill=\"" + style.color + "\">" +
+                 "\" r=\"" + printf_text("%g", std::max(2.0, style.width * 1.5)) + "\" fill=\"" + style.color + "\">" +
                  title_element(tooltip) + "</circle>\n";
     return;
   }
@@ -290,7 +284,7 @@ void SvgPlot::add_band(const std::vector<Point>& lower, const std::vector<Point>
   }
   if (coordinates.empty()) return;
   coordinates.pop_back();
-  m_clipped += "<polygon points=\"" + coordinates + "\" fill=\"" + color + "\" fill-opacity=\"" + format("%g", opacity) +
+  m_clipped += "<polygon points=\"" + coordinates + "\" fill=\"" + color + "\" fill-opacity=\"" + printf_text("%g", opacity) +
                "\" stroke=\"none\"/>\n";
 }
 
@@ -328,7 +322,7 @@ void SvgPlot::add_x_span(double x_lo, double x_hi, const std::string& color, dou
   const double from = std::max(m_left, m_x_scale.px(x_lo)), to = std::min(m_right, m_x_scale.px(x_hi));
   if (to <= from) return;
   m_clipped += "<rect x=\"" + px(from) + "\" y=\"" + px(m_top) + "\" width=\"" + px(to - from) + "\" height=\"" +
-               px(m_bottom - m_top) + "\" fill=\"" + color + "\" fill-opacity=\"" + format("%g", opacity) + "\"/>\n";
+               px(m_bottom - m_top) + "\" fill=\"" + color + "\" fill-opacity=\"" + printf_text("%g", opacity) + "\"/>\n";
   if (!label.empty() && to - from > 60) {
     m_overlay += "<text x=\"" + px((from + to) / 2) + "\" y=\"" + px(m_top + 20) +
                  "\" class=\"note\" text-anchor=\"middle\">" + escape_html(label) + "</text>\n";

@@ -1,11 +1,20 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdio>
 #include <string>
 #include <string_view>
 #include <vector>
 
 namespace autolrs::report {
+
+/// printf-style formatting into a string, for short texts (cut at 255 bytes).
+template <typename... Values>
+std::string printf_text(const char* pattern, Values... values) {
+  char text[256];
+  std::snprintf(text, sizeof text, pattern, values...);
+  return text;
+}
 
 /// Escapes text for HTML and SVG content and attribute values: & < > " ' become character references.
 std::string escape_html(std::string_view text);
