@@ -5,6 +5,7 @@
 #include <limits>
 #include <regex>
 
+#include "report/occurrences.hpp"
 #include "report/html_report.hpp"
 
 using namespace autolrs;
@@ -14,6 +15,8 @@ using orchestrator::RunStatus;
 using search::LaunchKind;
 using search::ProbeStatus;
 using report::render_html_report;
+
+using autolrs::testing::occurrences;
 
 namespace {
 
@@ -91,12 +94,6 @@ LaunchReport launch(LaunchKind kind, int stage, int probe_index, long start_step
   return report;
 }
 
-size_t count(const std::string& text, const std::string& part) {
-  size_t found = 0;
-  for (size_t at = text.find(part); at != std::string::npos; at = text.find(part, at + 1)) ++found;
-  return found;
-}
-
 /// Every polyline's coordinates: numbers only.
 std::vector<std::string> polylines(const std::string& html) {
   std::vector<std::string> found;
@@ -115,8 +112,8 @@ void check_self_contained(const std::string& html) {
   CHECK(html.find("src=") == std::string::npos);
   CHECK(html.find("href=") == std::string::npos);
   CHECK(html.find("@import") == std::string::npos);
-  CHECK(count(html, "url(") == count(html, "url(#"));  // only the document's own clip paths
-  CHECK(count(html, "<svg") == count(html, "</svg>"));
+  CHECK(occurrences(html, "url(") == occurrences(html, "url(#"));  // only the document's own clip paths
+  CHECK(occurrences(html, "<svg") == occurrences(html, "</svg>"));
 }
 
 }  // namespace
@@ -133,8 +130,8 @@ TEST_CASE("report::render_html_report draws one svg per plot: schedule, loss, an
   const std::string html = render_html_report(state);
 
   check_self_contained(html);
-  CHECK(count(html, "<svg") == 4);
-  CHECK(count(html, "<figure>") == 4);
+  CHECK(occurrences(html, "<svg") == 4);
+  CHECK(occurrences(html, "<figure>") == 4);
   CHECK(html.find("<svg id=\"lr-schedule\"") != std::string::npos);
   CHECK(html.find("<svg id=\"loss\"") != std::string::npos);
   CHECK(html.find("<svg id=\"stage-0\"") != std::string::npos);
@@ -198,7 +195,7 @@ TEST_CASE("report::render_html_report leaves out non-finite losses and decimates
     CHECK(points.find_first_not_of("0123456789., -") == std::string::npos);
     CHECK(static_cast<size_t>(std::count(points.begin(), points.end(), ' ')) + 1 <= report::max_series_points);
   }
-  CHECK(count(html, "<svg") == 2);
+  CHECK(occurrences(html, "<svg") == 2);
 }
 
 TEST_CASE("report::render_html_report renders a run with nothing finished yet") {
@@ -209,7 +206,7 @@ TEST_CASE("report::render_html_report renders a run with nothing finished yet") 
   const std::string html = render_html_report(state);
 
   check_self_contained(html);
-  CHECK(count(html, "<svg") == 2);
+  CHECK(occurrences(html, "<svg") == 2);
   CHECK(html.find("no launch has finished yet") != std::string::npos);
   CHECK(html.find("no stage has started yet") != std::string::npos);
   CHECK(html.find("nothing trained yet") != std::string::npos);

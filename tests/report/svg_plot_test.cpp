@@ -5,21 +5,18 @@
 #include <limits>
 #include <regex>
 
+#include "report/occurrences.hpp"
 #include "report/svg_plot.hpp"
 
 using namespace autolrs::report;
+
+using autolrs::testing::occurrences;
 
 namespace {
 
 void check_ticks(const std::vector<double>& ticks, const std::vector<double>& expected) {
   REQUIRE(ticks.size() == expected.size());
   for (size_t i = 0; i < ticks.size(); ++i) CHECK(ticks[i] == doctest::Approx(expected[i]).epsilon(1e-12));
-}
-
-size_t count(const std::string& text, const std::string& part) {
-  size_t found = 0;
-  for (size_t at = text.find(part); at != std::string::npos; at = text.find(part, at + 1)) ++found;
-  return found;
 }
 
 }  // namespace
@@ -147,7 +144,7 @@ TEST_CASE("report::SvgPlot draws representable points only, clipped, with escape
   plot.add_note("<b>no data</b>");
   const std::string svg = plot.render("a \"plot\"");
 
-  CHECK(count(svg, "<svg") == 1);
+  CHECK(occurrences(svg, "<svg") == 1);
   CHECK(svg.find("aria-label=\"a &quot;plot&quot;\"") != std::string::npos);
   CHECK(svg.find("<clipPath id=\"p1-clip\">") != std::string::npos);
   CHECK(svg.find("clip-path=\"url(#p1-clip)\"") != std::string::npos);
@@ -161,7 +158,7 @@ TEST_CASE("report::SvgPlot draws representable points only, clipped, with escape
     return match;
   }();
   CHECK(line[1].str() == "72.0,137.0 382.0,82.1");
-  CHECK(count(svg, "<polyline") == 1);
+  CHECK(occurrences(svg, "<polyline") == 1);
   CHECK(svg.find("<circle cx=\"227.0\" cy=\"137.0\"") != std::string::npos);  // the single point
 }
 
