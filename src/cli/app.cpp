@@ -8,6 +8,7 @@
 #include <CLI/CLI.hpp>
 
 #include "cli/forecast.hpp"
+#include "cli/report.hpp"
 #include "cli/run.hpp"
 #include "cli/simulate.hpp"
 #include "spec/input_error.hpp"
@@ -31,6 +32,8 @@ int main_entry(int argc, char** argv) {
   subcommands.push_back({setup_simulate(app, simulate_options), [&] { return run_simulate(simulate_options); }});
   ForecastOptions forecast_options;
   subcommands.push_back({setup_forecast(app, forecast_options), [&] { return run_forecast(forecast_options); }});
+  ReportOptions report_options;
+  subcommands.push_back({setup_report(app, report_options), [&] { return run_report(report_options); }});
 
   try {
     app.parse(argc, argv);

@@ -10,6 +10,7 @@
 #include "orchestrator/run_orchestrator.hpp"
 #include "process/process_launcher.hpp"
 #include "process/steady_clock.hpp"
+#include "report/html_report_writer.hpp"
 #include "report/run_outputs_writer.hpp"
 #include "search/autolrs_search.hpp"
 #include "spec/input_error.hpp"
@@ -55,10 +56,11 @@ int run_run(const RunOptions& options) {
   storage::FilesystemCheckpointStore checkpoints(job.run_dir);
   process::SteadyClock clock;
   report::RunOutputsWriter outputs(job.run_dir);
+  report::HtmlReportWriter html_report(job.run_dir, clock);
   console::ConsoleReporter console(std::cout);
   orchestrator::RunOrchestrator orchestrator(
       job, loaded.identity,
-      orchestrator::RunContext{launcher, journal, checkpoints, clock, {&outputs, &console}, &g_stop_signal});
+      orchestrator::RunContext{launcher, journal, checkpoints, clock, {&outputs, &html_report, &console}, &g_stop_signal});
   search::AutoLrsSearch planner(job);
   switch (orchestrator.run(planner, options.resume)) {
     case orchestrator::RunStatus::completed: return 0;

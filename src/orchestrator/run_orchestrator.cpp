@@ -7,8 +7,10 @@
 #include <deque>
 #include <limits>
 #include <mutex>
+#include <set>
 #include <thread>
 
+#include "orchestrator/journal_replay.hpp"
 #include "search/search_json.hpp"
 #include "spec/command_template.hpp"
 #include "spec/input_error.hpp"
@@ -114,38 +116,26 @@ RunState RunOrchestrator::state(const search::LaunchPlanner& search, RunStatus s
 
 void RunOrchestrator::replay_journal(search::LaunchPlanner& search) {
   const std::vector<nlohmann::json> records = m_context.journal.read_all();
-  if (records.empty() || records.front().value("type", "") != "started") {
+  const std::optional<nlohmann::json> recorded = recorded_identity(records);
+  if (!recorded) {
     throw spec::InputError("--resume", "no run is recorded in " + m_job.run_dir + " (run without --resume to start one)");
   }
-  const nlohmann::json& recorded_identity = records.front().at("identity");
-  if (recorded_identity != m_run_identity) {
-    throw spec::InputError("--resume", "the job changed since the run started (" +
-                                           changed_paths(recorded_identity, m_run_identity) +
+  if (*recorded != m_run_identity) {
+    throw spec::InputError("--resume", "the job changed since the run started (" + changed_paths(*recorded, m_run_identity) +
                                            "); start a new run in another run_dir");
   }
-  for (size_t i = 1; i < records.size(); ++i) {
-    const nlohmann::json& record = records[i];
-    const std::string type = record.value("type", "");
-    if (type == "issued") {
-      const std::vector<LaunchRequest> issued = search.next_launches(record.at("free_slots").get<int>());
-      if (issued != record.at("launches").get<std::vector<LaunchRequest>>()) {
-        throw spec::InputError("journal.jsonl:" + std::to_string(i + 1),
-                               "the search decides differently from the journal (was it written by another autolrs version?)");
-      }
-    } else if (type == "result") {
-      LaunchReport report;
-      report.request = record.at("launch").get<LaunchRequest>();
-      report.outcome = record.at("outcome").get<LaunchOutcome>();
-      report.wall_s = record.at("wall_s").get<double>();
-      report.checkpoint = record.at("checkpoint").get<std::string>();
-      report.stdout_log = record.at("stdout_log").get<std::string>();
-      report.stderr_log = record.at("stderr_log").get<std::string>();
-      m_previous_elapsed_s = record.at("elapsed_s").get<double>();
-      search.record(report.request, report.outcome);
-      remember_checkpoint(report);
-      m_reports.push_back(std::move(report));
+  ReplayedRun replayed = orchestrator::replay_journal(records, search);
+  m_previous_elapsed_s = replayed.elapsed_s;
+  m_reports = std::move(replayed.launches);
+  std::set<int> trained_stages;
+  for (const LaunchReport& report : m_reports) {
+    remember_checkpoint(report);
+    if (report.request.kind == LaunchKind::stage && report.outcome.status == OutcomeStatus::succeeded) {
+      trained_stages.insert(report.request.stage);
     }
   }
+  // Probe checkpoints of trained stages were removed when their stage ended.
+  std::erase_if(m_probe_checkpoints, [&](const auto& probe) { return trained_stages.count(probe.first.first) > 0; });
 }
 
 std::optional<std::string> RunOrchestrator::start_checkpoint_of(const LaunchRequest& request) const {

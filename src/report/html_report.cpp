@@ -1,0 +1,474 @@
+#include "report/html_report.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <vector>
+
+#include "report/svg_plot.hpp"
+#include "search/stage_plan.hpp"
+
+namespace autolrs::report {
+
+namespace {
+
+using orchestrator::LaunchReport;
+using orchestrator::RunState;
+using search::LaunchKind;
+using search::ProbeStatus;
+using search::StageRecord;
+
+// Okabe–Ito colours: distinguishable with the common colour-vision deficiencies.
+constexpr const char* train_colour = "#0072B2";
+constexpr const char* val_colour = "#E69F00";
+constexpr const char* probe_colour = "#56B4E9";
+constexpr const char* lr_colour = "#009E73";
+constexpr const char* gp_colour = "#CC79A7";
+constexpr const char* diverged_colour = "#D55E00";
+constexpr const char* failed_colour = "#555555";
+constexpr const char* boundary_colour = "#9a9a9a";
+
+constexpr int wide_plot_width = 1140, wide_plot_height = 380;
+constexpr int stage_plot_width = 560, stage_plot_height = 330;
+/// Budget of points for all the faint probe lines together, so that huge runs stay a few MB.
+constexpr std::size_t probe_points_budget = 60000;
+
+std::string number_or_dash(const std::optional<double>& value) {
+  return value && std::isfinite(*value) ? format_number(*value, 4) : "–";
+}
+
+std::string duration_text(double seconds) {
+  if (!std::isfinite(seconds) || seconds < 0) return "–";
+  if (seconds < 60) return printf_text("%.1f s", seconds);
+  const long whole = std::lround(seconds);
+  if (whole < 3600) return printf_text("%ld min %02ld s", whole / 60, whole % 60);
+  return printf_text("%ld h %02ld min", whole / 3600, whole % 3600 / 60);
+}
+
+std::string steps_text(long steps) {
+  std::string digits = std::to_string(steps);
+  for (int at = static_cast<int>(digits.size()) - 3; at > (steps < 0 ? 1 : 0); at -= 3) digits.insert(at, "\u202f");
+  return digits;
+}
+
+/// Legend entries, drawn in HTML under each plot.
+struct Legend {
+  std::string html;
+  void line(const std::string& label, const LineStyle& style) {
+    html += "<span class=\"key\"><span class=\"swatch\" style=\"border-top:" + printf_text("%g", std::max(2.0, style.width)) +
+            "px " + (style.dash.empty() ? "solid " : "dashed ") + style.color +
+            (style.opacity < 1 ? ";opacity:" + printf_text("%g", std::max(0.45, style.opacity)) : "") + "\"></span>" +
+            escape_html(label) + "</span>";
+  }
+  void band(const std::string& label, const std::string& colour) {
+    html += "<span class=\"key\"><span class=\"swatch block\" style=\"background:" + colour + "\"></span>" +
+            escape_html(label) + "</span>";
+  }
+  void marker(const std::string& label, Marker marker, const std::string& colour) {
+    const char* glyph = marker == Marker::circle ? "●" : marker == Marker::cross ? "✕" : "▲";
+    html += "<span class=\"key\"><span class=\"glyph\" style=\"color:" + colour + "\">" + glyph + "</span>" +
+            escape_html(label) + "</span>";
+  }
+};
+
+std::string figure(const std::string& title, const std::string& svg, const Legend& legend, const std::string& note = "") {
+  std::string html = "<figure>\n<figcaption><span class=\"plot-title\">" + escape_html(title) + "</span>";
+  if (!note.empty()) html += " <span class=\"plot-note\">" + escape_html(note) + "</span>";
+  html += "</figcaption>\n" + svg + "<div class=\"legend\">" + legend.html + "</div>\n</figure>\n";
+  return html;
+}
+
+/// Model step reached by the completed main launches (warmup and stages run back to back from 0).
+long trained_until(const search::SearchRecord& progress) {
+  long reached = 0;
+  if (progress.warmup && progress.warmup->completed) reached = progress.warmup->steps;
+  for (const StageRecord& stage : progress.stages) {
+    if (stage.completed) reached = std::max(reached, stage.start_step + stage.steps);
+  }
+  return reached;
+}
+
+std::string stage_label(const StageRecord& stage) { return "S" + std::to_string(stage.index); }
+
+/// Draws the stage boundaries (labelled when there is room) and shades what is not trained yet.
+void add_stage_context(SvgPlot& plot, const RunState& state) {
+  const auto& stages = state.progress.stages;
+  const double px_per_step = (wide_plot_width - 90.0) / static_cast<double>(std::max<long>(1, state.job.total_steps));
+  double last_label_px = -1e9;
+  for (const StageRecord& stage : stages) {
+    const double at_px = static_cast<double>(stage.start_step) * px_per_step;
+    const bool room = at_px - last_label_px >= 34;
+    if (room) last_label_px = at_px;
+    plot.add_vertical_line(static_cast<double>(stage.start_step), {boundary_colour, 1, 1, "3 4"}, room ? stage_label(stage) : "");
+  }
+  const long reached = trained_until(state.progress);
+  if (reached < state.job.total_steps) {
+    plot.add_x_span(static_cast<double>(reached), static_cast<double>(state.job.total_steps), "#000000", 0.045,
+                    reached == 0 ? "nothing trained yet" : "not trained yet");
+  }
+}
+
+Axis steps_axis(const RunState& state) {
+  return Axis{AxisKind::linear, 0, static_cast<double>(std::max<long>(1, state.job.total_steps)), "model step", true};
+}
+
+std::string lr_plot(const RunState& state) {
+  const search::SearchRecord& progress = state.progress;
+  Extent lr_extent(AxisKind::log);
+  lr_extent.add(state.job.search.lr_min);
+  lr_extent.add(state.job.search.lr_max);
+  if (progress.warmup) lr_extent.add(progress.warmup->lr);
+  for (const StageRecord& stage : progress.stages) {
+    if (stage.lr) lr_extent.add(*stage.lr);
+    for (const search::ProbeRecord& probe : stage.probes) lr_extent.add(probe.lr);
+  }
+  SvgPlot plot("lr-schedule", wide_plot_width, wide_plot_height, steps_axis(state),
+               lr_extent.axis("learning rate (log scale)", 0.06, 1e-4, 1));
+  add_stage_context(plot, state);
+  Legend legend;
+  const LineStyle schedule_style{lr_colour, 2.5, 1, ""};
+  const LineStyle training_style{lr_colour, 2.5, 1, "6 4"};
+  const LineStyle probe_style{probe_colour, 2.5, 0.8, ""};
+  bool any_probe = false, any_training = false, any_failed = false, any_diverged = false;
+  std::vector<Point> schedule;
+  if (progress.warmup && progress.warmup->completed) {
+    schedule.push_back({0, progress.warmup->lr});
+    schedule.push_back({static_cast<double>(progress.warmup->steps), progress.warmup->lr});
+  }
+  for (const StageRecord& stage : progress.stages) {
+    const double start = static_cast<double>(stage.start_step);
+    for (const search::ProbeRecord& probe : stage.probes) {
+      const std::string tooltip = "stage " + std::to_string(stage.index) + " probe " + std::to_string(probe.index) +
+                                  ": lr " + format_number(probe.lr, 4) + " (" + search::to_string(probe.status) + ")";
+      const double end = start + static_cast<double>(stage.probe_steps);
+      if (probe.status == ProbeStatus::failed || probe.status == ProbeStatus::diverged) {
+        const bool diverged = probe.status == ProbeStatus::diverged;
+        plot.add_marker({(start + end) / 2, probe.lr}, diverged ? Marker::triangle : Marker::cross,
+                        diverged ? diverged_colour : failed_colour, tooltip);
+        (diverged ? any_diverged : any_failed) = true;
+      } else {
+        plot.add_line({{start, probe.lr}, {end, probe.lr}}, probe_style, 4, tooltip);
+        any_probe = true;
+      }
+    }
+    if (!stage.lr) continue;
+    const Point from{start, *stage.lr}, to{start + static_cast<double>(stage.steps), *stage.lr};
+    if (stage.completed) {
+      schedule.push_back(from);
+      schedule.push_back(to);
+    } else {
+      plot.add_line({from, to}, training_style, 4, "stage " + std::to_string(stage.index) + " (not finished): lr " + format_number(*stage.lr, 4));
+      any_training = true;
+    }
+  }
+  plot.add_line(schedule, schedule_style, max_series_points, "LR schedule");
+  if (schedule.empty() && !any_probe && !any_training) plot.add_note("no stage has an LR yet");
+  if (!schedule.empty()) legend.line("LR schedule (trained stages)", schedule_style);
+  if (any_training) legend.line("chosen LR, stage not finished", training_style);
+  if (any_probe) legend.line("probe LRs (over each stage's probe steps)", probe_style);
+  if (any_failed) legend.marker("failed probe", Marker::cross, failed_colour);
+  if (any_diverged) legend.marker("diverged probe", Marker::triangle, diverged_colour);
+  legend.line("stage boundary (S = stage)", {boundary_colour, 1.5, 1, "3 4"});
+  return figure("Learning-rate schedule", plot.render("learning rate over model steps"), legend);
+}
+
+std::vector<Point> global_series(const LaunchReport& launch, const std::vector<search::LossPoint>& series) {
+  std::vector<Point> points;
+  points.reserve(series.size());
+  for (const search::LossPoint& point : series) {
+    points.push_back({static_cast<double>(launch.request.start_step) + point.step, point.loss});
+  }
+  return points;
+}
+
+bool is_main(const LaunchReport& launch) { return launch.request.kind != LaunchKind::probe; }
+bool succeeded(const LaunchReport& launch) { return launch.outcome.status == search::OutcomeStatus::succeeded; }
+
+std::string loss_plot(const RunState& state) {
+  // The main launches that trained form the run's curve; probes and failed attempts are context.
+  std::vector<const LaunchReport*> main_launches, context_launches;
+  for (const LaunchReport& launch : state.launches) {
+    (is_main(launch) && succeeded(launch) ? main_launches : context_launches).push_back(&launch);
+  }
+  std::sort(main_launches.begin(), main_launches.end(),
+            [](const LaunchReport* a, const LaunchReport* b) { return a->request.start_step < b->request.start_step; });
+  std::vector<Point> train, val;
+  for (const LaunchReport* launch : main_launches) {
+    for (const Point& point : global_series(*launch, launch->outcome.train)) train.push_back(point);
+    for (const Point& point : global_series(*launch, launch->outcome.val)) val.push_back(point);
+  }
+  // The y range follows the main curve; probes may extend it downwards but not upwards, so that a
+  // diverging probe cannot flatten everything else. Without a main curve yet, succeeded probes set it.
+  Extent range_linear, range_log(AxisKind::log);
+  const auto add_range = [&](const std::vector<Point>& points) {
+    for (const Point& point : points) {
+      range_linear.add(point.y);
+      range_log.add(point.y);
+    }
+  };
+  add_range(train);
+  add_range(val);
+  if (range_linear.empty()) {
+    for (const LaunchReport* launch : context_launches) {
+      if (succeeded(*launch)) {
+        add_range(global_series(*launch, launch->outcome.train));
+        add_range(global_series(*launch, launch->outcome.val));
+      }
+    }
+  }
+  const double ceiling = range_linear.empty() ? 0 : range_linear.hi();
+  for (const LaunchReport* launch : context_launches) {
+    for (const auto* series : {&launch->outcome.train, &launch->outcome.val}) {
+      for (const search::LossPoint& point : *series) {
+        if (point.loss <= ceiling) {
+          range_linear.add(point.loss);
+          range_log.add(point.loss);
+        }
+      }
+    }
+  }
+  const bool log_axis = !range_linear.empty() && range_linear.lo() > 0 && range_linear.hi() / range_linear.lo() >= 10;
+  const Axis loss_axis = log_axis ? range_log.axis("loss (log scale)", 0.04, 0.1, 1) : range_linear.axis("loss", 0.05, 0, 1);
+  SvgPlot plot("loss", wide_plot_width, wide_plot_height, steps_axis(state), loss_axis);
+  add_stage_context(plot, state);
+
+  const LineStyle probe_train_style{probe_colour, 1, 0.45, ""};
+  const LineStyle probe_val_style{val_colour, 1, 0.35, ""};
+  const std::size_t probe_points =
+      std::max<std::size_t>(8, std::min<std::size_t>(400, probe_points_budget / std::max<std::size_t>(1, 2 * context_launches.size())));
+  bool any_probe_val = false;
+  for (const LaunchReport* launch : context_launches) {
+    const std::string name = launch->request.id() + " (lr " + format_number(launch->request.lr, 4) + ", " +
+                             search::to_string(launch->outcome.status) + ")";
+    plot.add_line(global_series(*launch, launch->outcome.train), probe_train_style, probe_points, name);
+    plot.add_line(global_series(*launch, launch->outcome.val), probe_val_style, probe_points, name + " val");
+    any_probe_val = any_probe_val || !launch->outcome.val.empty();
+  }
+  // A long train series (per-step losses are noisy) is drawn faintly under its moving average.
+  const std::size_t smoothing_window = train.size() / 200;
+  const bool smoothed = smoothing_window >= 3;
+  const LineStyle train_style{train_colour, smoothed ? 1.0 : 1.6, smoothed ? 0.3 : 1.0, ""};
+  const LineStyle smoothed_style{train_colour, 2.2, 1, ""};
+  const LineStyle val_style{val_colour, 2.2, 1, ""};
+  plot.add_line(train, train_style, max_series_points, "train loss");
+  if (smoothed) plot.add_line(trailing_mean(train, smoothing_window), smoothed_style, max_series_points, "train loss, moving average");
+  plot.add_line(val, val_style, max_series_points, "val loss");
+  if (state.launches.empty()) plot.add_note("no launch has finished yet");
+
+  Legend legend;
+  if (!train.empty()) legend.line("train loss", train_style);
+  if (smoothed) legend.line("train loss, mean of " + std::to_string(smoothing_window) + " losses", smoothed_style);
+  if (!val.empty()) legend.line("val loss", val_style);
+  if (!context_launches.empty()) legend.line("probes and failed attempts: train loss", probe_train_style);
+  if (any_probe_val) legend.line("their val loss", probe_val_style);
+  legend.line("stage boundary", {boundary_colour, 1.5, 1, "3 4"});
+  return figure("Loss", plot.render("train and validation loss over model steps"), legend,
+                "non-finite losses are left out; probes are drawn faintly at the steps they trained");
+}
+
+std::string stage_plot(const RunState& state, const StageRecord& stage) {
+  const spec::SearchSpec& search_spec = state.job.search;
+  Extent lr_extent(AxisKind::log);
+  lr_extent.add(search_spec.lr_min);
+  lr_extent.add(search_spec.lr_max);
+  Extent forecast_extent;
+  bool from_val = false;
+  for (const search::ProbeRecord& probe : stage.probes) {
+    lr_extent.add(probe.lr);
+    if (probe.status == ProbeStatus::succeeded && probe.forecast) {
+      forecast_extent.add(probe.forecast->prediction - 2 * probe.forecast->prediction_std);
+      forecast_extent.add(probe.forecast->prediction + 2 * probe.forecast->prediction_std);
+      from_val = from_val || probe.forecast_from_val;
+    }
+  }
+  for (const numerics::PosteriorPoint& point : stage.posterior) forecast_extent.add(point.mean);
+  const std::string objective = from_val ? "val loss" : "loss";
+  const std::string y_label = "forecast " + objective + " at step " + steps_text(stage.start_step + stage.steps);
+  SvgPlot plot("stage-" + std::to_string(stage.index), stage_plot_width, stage_plot_height,
+               lr_extent.axis("probe learning rate (log scale)", 0.03, 1e-4, 1), forecast_extent.axis(y_label, 0.08, 0, 1));
+  Legend legend;
+  if (!stage.posterior.empty()) {
+    std::vector<Point> mean, lower, upper;
+    for (const numerics::PosteriorPoint& point : stage.posterior) {
+      mean.push_back({point.lr, point.mean});
+      lower.push_back({point.lr, point.mean - 2 * point.std});
+      upper.push_back({point.lr, point.mean + 2 * point.std});
+    }
+    plot.add_band(lower, upper, gp_colour, 0.18);
+    const LineStyle mean_style{gp_colour, 2, 1, ""};
+    plot.add_line(mean, mean_style, max_series_points, "GP posterior mean");
+    legend.line("GP posterior mean", mean_style);
+    legend.band("±2σ", "rgba(204,121,167,0.35)");
+  }
+  bool any_ok = false, any_failed = false, any_diverged = false, any_pending = false;
+  for (const search::ProbeRecord& probe : stage.probes) {
+    const std::string name = "probe " + std::to_string(probe.index) + ": lr " + format_number(probe.lr, 4);
+    if (probe.status == ProbeStatus::succeeded && probe.forecast) {
+      const numerics::Forecast& forecast = *probe.forecast;
+      plot.add_error_bar(probe.lr, forecast.prediction - 2 * forecast.prediction_std,
+                         forecast.prediction + 2 * forecast.prediction_std, train_colour);
+      plot.add_marker({probe.lr, forecast.prediction}, Marker::circle, train_colour,
+                      name + ", forecast " + format_number(forecast.prediction, 4) + " ± " + format_number(2 * forecast.prediction_std, 2));
+      any_ok = true;
+    } else if (probe.status == ProbeStatus::pending) {
+      plot.add_vertical_line(probe.lr, {probe_colour, 1, 1, "2 3"}, "");
+      any_pending = true;
+    } else {
+      const bool diverged = probe.status == ProbeStatus::diverged;
+      plot.add_top_marker(probe.lr, diverged ? Marker::triangle : Marker::cross, diverged ? diverged_colour : failed_colour,
+                          name + ", " + search::to_string(probe.status) + ": " + probe.reason);
+      (diverged ? any_diverged : any_failed) = true;
+    }
+  }
+  if (any_ok) legend.marker("probe forecast ±2σ", Marker::circle, train_colour);
+  if (any_failed) legend.marker("failed (drawn at top)", Marker::cross, failed_colour);
+  if (any_diverged) legend.marker("diverged (drawn at top)", Marker::triangle, diverged_colour);
+  if (any_pending) legend.line("running probe", {probe_colour, 1.5, 1, "2 3"});
+  if (stage.lr) {
+    const LineStyle chosen_style{lr_colour, 2, 1, "6 3"};
+    plot.add_vertical_line(*stage.lr, chosen_style, "chosen " + format_number(*stage.lr, 3));
+    legend.line("chosen LR", chosen_style);
+  }
+  if (!any_ok) plot.add_note(stage.probes.empty() ? "no probe yet" : "no probe forecast yet");
+  const std::string title = "Stage " + std::to_string(stage.index) + ": steps " + steps_text(stage.start_step) + "–" +
+                            steps_text(stage.start_step + stage.steps);
+  const std::string note = std::to_string(stage.probes.size()) + (stage.probes.size() == 1 ? " probe of " : " probes of ") +
+                           steps_text(stage.probe_steps) + " steps";
+  return figure(title, plot.render("stage " + std::to_string(stage.index) + " probes: forecast against learning rate"),
+                legend, note);
+}
+
+std::string stage_state(const RunState& state, const StageRecord& stage, bool is_last) {
+  if (stage.completed) return "trained";
+  if (is_last && state.failure) return "failed";
+  if (is_last && state.status == orchestrator::RunStatus::interrupted) return "interrupted";
+  return stage.lr ? "training" : "probing";
+}
+
+std::string stage_table(const RunState& state) {
+  const search::SearchRecord& progress = state.progress;
+  std::string rows;
+  if (progress.warmup) {
+    const search::WarmupRecord& warmup = *progress.warmup;
+    rows += "<tr><td>warmup</td><td>0</td><td>" + steps_text(warmup.steps) + "</td><td>" + format_number(warmup.lr, 4) +
+            "</td><td>–</td><td>" + number_or_dash(warmup.final_loss) + "</td><td>" + number_or_dash(warmup.final_val_loss) +
+            "</td><td>" + (warmup.completed ? "trained" : "training") + "</td></tr>\n";
+  }
+  for (const StageRecord& stage : progress.stages) {
+    int ok = 0;
+    for (const search::ProbeRecord& probe : stage.probes) ok += probe.status == ProbeStatus::succeeded;
+    const std::string probes = stage.probe_steps == 0 ? "none (reused LR)" : std::to_string(ok) + "/" + std::to_string(stage.probes.size());
+    const std::string row_state = stage_state(state, stage, &stage == &progress.stages.back());
+    rows += "<tr class=\"" + row_state + "\"><td>" + std::to_string(stage.index) + "</td><td>" + steps_text(stage.start_step) +
+            "</td><td>" + steps_text(stage.steps) + "</td><td>" + number_or_dash(stage.lr) + "</td><td>" + probes +
+            "</td><td>" + number_or_dash(stage.final_loss) + "</td><td>" + number_or_dash(stage.final_val_loss) +
+            "</td><td>" + row_state + "</td></tr>\n";
+  }
+  if (rows.empty()) rows = "<tr><td colspan=\"8\" class=\"empty\">no stage has started yet</td></tr>\n";
+  return "<table>\n<thead><tr><th>stage</th><th>start step</th><th>steps</th><th>LR</th><th>probes ok/total</th>"
+         "<th>final loss</th><th>val loss</th><th>state</th></tr></thead>\n<tbody>\n" + rows + "</tbody>\n</table>\n";
+}
+
+std::string totals(const RunState& state) {
+  const search::SearchRecord& progress = state.progress;
+  const double overhead = progress.model_steps > 0
+                              ? static_cast<double>(progress.probe_steps) / static_cast<double>(progress.model_steps)
+                              : 0;
+  const int planned = search::planned_stage_count(state.job.search, state.job.total_steps - state.job.warmup.steps);
+  int completed = 0;
+  for (const StageRecord& stage : progress.stages) completed += stage.completed;
+  const auto card = [](const std::string& label, const std::string& value) {
+    return "<div class=\"card\"><div class=\"label\">" + escape_html(label) + "</div><div class=\"value\">" + value + "</div></div>\n";
+  };
+  std::string html = "<section class=\"totals\">\n";
+  html += card("status", std::string("<span class=\"status ") + orchestrator::to_string(state.status) + "\">" +
+                             orchestrator::to_string(state.status) + "</span>");
+  html += card("model steps", steps_text(progress.model_steps) + " <small>of " + steps_text(state.job.total_steps) + "</small>");
+  html += card("stages trained", std::to_string(completed) + " <small>of " + std::to_string(planned) + "</small>");
+  html += card("probe steps", steps_text(progress.probe_steps));
+  html += card("probe steps / training step", printf_text("%.2f", overhead));
+  html += card("wall time", duration_text(state.wall_time_s));
+  html += card("launches", std::to_string(state.launches.size()));
+  html += "</section>\n";
+  return html;
+}
+
+constexpr const char* style_sheet = R"(
+:root{color-scheme:light}
+body{margin:0;background:#f6f7f9;color:#1d2329;font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,"DejaVu Sans",sans-serif}
+main{max-width:1160px;margin:0 auto;padding:20px 20px 40px}
+h1{font-size:24px;margin:0 0 2px}
+h2{font-size:18px;margin:28px 0 10px}
+.subtitle{color:#5b6570;margin:0 0 16px}
+code{font:12.5px ui-monospace,"DejaVu Sans Mono",monospace;background:#eceff3;padding:1px 4px;border-radius:3px;word-break:break-all}
+.totals{display:flex;flex-wrap:wrap;gap:10px}
+.card{flex:1 1 0;background:#fff;border:1px solid #dde2e8;border-radius:8px;padding:8px 12px;min-width:100px}
+.card .label{color:#5b6570;font-size:12px;text-transform:uppercase;letter-spacing:.04em}
+.card .value{font-size:20px;font-weight:600}
+.card small{font-size:13px;font-weight:400;color:#5b6570}
+.status{display:inline-block;padding:0 10px;border-radius:12px;font-size:16px;color:#fff}
+.status.completed{background:#1b7f4b}.status.failed{background:#c0392b}.status.running{background:#2c6fbb}.status.interrupted{background:#b7791f}
+.banner{margin:14px 0 0;padding:10px 14px;border-radius:8px;border:1px solid}
+.banner.failure{background:#fdecea;border-color:#f5c2bd;color:#8a1c12}
+.banner.info{background:#eaf2fb;border-color:#c3d8ef;color:#1f4e80}
+figure{margin:0;background:#fff;border:1px solid #dde2e8;border-radius:8px;padding:10px 10px 8px}
+figcaption{margin:0 0 4px 6px}
+.plot-title{font-weight:600;font-size:15px}
+.plot-note{color:#5b6570;font-size:12.5px;margin-left:8px}
+svg{display:block;max-width:100%;height:auto;font-family:inherit}
+svg text{font-size:12px;fill:#3b444d}
+svg .axis-label{font-size:13px;fill:#1d2329}
+svg .mark{font-size:11px;font-weight:600}
+svg .note{font-size:14px;fill:#7a838c}
+svg .grid{stroke:#e6e9ed;stroke-width:1;fill:none}
+svg .frame{fill:none;stroke:#aab2bb;stroke-width:1}
+.legend{display:flex;flex-wrap:wrap;gap:4px 18px;margin:2px 6px 0;font-size:12.5px;color:#3b444d}
+.key{display:inline-flex;align-items:center;gap:6px}
+.swatch{display:inline-block;width:22px;height:0}
+.swatch.block{height:10px;border-radius:2px}
+.glyph{font-size:13px;line-height:1}
+.stages{display:grid;grid-template-columns:repeat(auto-fill,minmax(540px,1fr));gap:14px}
+table{border-collapse:collapse;background:#fff;border:1px solid #dde2e8;width:100%;font-variant-numeric:tabular-nums}
+th,td{padding:5px 12px;text-align:right;border-bottom:1px solid #edf0f3}
+th{background:#f0f2f5;font-weight:600;color:#3b444d}
+td:first-child,th:first-child,td:last-child,th:last-child{text-align:left}
+tr.failed td{background:#fdecea}tr.probing td,tr.training td{background:#eaf2fb}
+td.empty{text-align:center;color:#7a838c}
+p.explain{color:#5b6570;margin:0 0 10px;max-width:900px}
+)";
+
+}  // namespace
+
+std::string render_html_report(const RunState& state) {
+  const std::string name = escape_html(state.job.name);
+  std::string html = "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+                     "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+                     "<title>autolrs: " + name + "</title>\n<style>" + style_sheet + "</style>\n</head>\n<body>\n<main>\n";
+  html += "<h1>" + name + "</h1>\n";
+  html += "<p class=\"subtitle\">Run directory <code>" + escape_html(state.job.run_dir) + "</code>";
+  if (!state.final_checkpoint.empty()) html += " · latest checkpoint <code>" + escape_html(state.final_checkpoint) + "</code>";
+  html += "</p>\n" + totals(state);
+  if (state.failure) html += "<div class=\"banner failure\"><strong>Run failed:</strong> " + escape_html(*state.failure) + "</div>\n";
+  if (state.status == orchestrator::RunStatus::running) {
+    html += "<div class=\"banner info\">This run was in progress when the report was written: it shows the launches "
+            "finished by then.</div>\n";
+  } else if (state.status == orchestrator::RunStatus::interrupted) {
+    html += "<div class=\"banner info\">This run was interrupted; continue it with <code>autolrs run SPEC --resume</code>.</div>\n";
+  }
+  html += "<h2>Schedule and loss</h2>\n" + lr_plot(state) + "<div style=\"height:14px\"></div>\n" + loss_plot(state);
+  html += "<h2>Stages</h2>\n" + stage_table(state);
+  std::string stage_figures;
+  for (const StageRecord& stage : state.progress.stages) {
+    if (!stage.probes.empty()) stage_figures += stage_plot(state, stage);
+  }
+  if (!stage_figures.empty()) {
+    html += "<h2>Probes per stage</h2>\n<p class=\"explain\">Each probe trains from the stage's start checkpoint for "
+            "a few steps at one LR; its loss series is forecast to the end of the stage. The Gaussian process fitted to "
+            "the forecasts over log(LR) chose the LR that trained the stage.</p>\n<div class=\"stages\">\n" +
+            stage_figures + "</div>\n";
+  }
+  html += "</main>\n</body>\n</html>\n";
+  return html;
+}
+
+}  // namespace autolrs::report

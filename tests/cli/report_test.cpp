@@ -1,0 +1,76 @@
+#include <doctest/doctest.h>
+
+#include <sys/wait.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <regex>
+#include <string>
+
+#include "support/temp_dir.hpp"
+
+namespace {
+
+using autolrs::testing::read_text;
+using autolrs::testing::TempDir;
+using autolrs::testing::write_text;
+namespace fs = std::filesystem;
+
+struct Finished {
+  int status = 0;
+  std::string out, err;
+};
+
+/// Runs the built autolrs with `arguments` (shell words, paths without spaces) from the source tree.
+Finished run_autolrs(const std::string& arguments, const TempDir& scratch) {
+  const fs::path out = scratch / "stdout.txt", err = scratch / "stderr.txt";
+  const std::string command = "cd " AUTOLRS_SOURCE_DIR " && " AUTOLRS_BINARY " " + arguments + " >" + out.string() +
+                              " 2>" + err.string() + " </dev/null";
+  const int status = std::system(command.c_str());
+  REQUIRE(WIFEXITED(status));
+  return {WEXITSTATUS(status), read_text(out), read_text(err)};
+}
+
+/// The report without its wall-time figure, which differs between the live run and a replay.
+std::string without_wall_time(const std::string& html) {
+  return std::regex_replace(html, std::regex("wall time</div><div class=\"value\">[^<]*<"), "wall time</div><div class=\"value\"><");
+}
+
+}  // namespace
+
+TEST_CASE("cli: autolrs report rebuilds from the journal the report the run wrote") {
+  TempDir scratch;
+  const fs::path run_dir = scratch / "run";
+  REQUIRE(run_autolrs("run configs/dry-run.json --dry-run --run-dir " + run_dir.string(), scratch).status == 0);
+  const std::string written_by_run = read_text(run_dir / "report.html");
+  REQUIRE(written_by_run.find("<span class=\"status completed\">completed</span>") != std::string::npos);
+  fs::remove(run_dir / "report.html");
+
+  const Finished report = run_autolrs("report " + run_dir.string(), scratch);
+  CHECK(report.status == 0);
+  CHECK(report.out == (run_dir / "report.html").string() + " (run completed)\n");
+  CHECK(without_wall_time(read_text(run_dir / "report.html")) == without_wall_time(written_by_run));
+
+  SUBCASE("a journal cut short is a running run") {
+    const std::string journal = read_text(run_dir / "journal.jsonl");
+    size_t cut = 0;
+    for (int line = 0; line < 30; ++line) cut = journal.find('\n', cut) + 1;
+    write_text(run_dir / "journal.jsonl", journal.substr(0, cut));
+    const Finished running = run_autolrs("report " + run_dir.string(), scratch);
+    CHECK(running.status == 0);
+    CHECK(running.out == (run_dir / "report.html").string() + " (run running)\n");
+    const std::string html = read_text(run_dir / "report.html");
+    CHECK(html.find("<span class=\"status running\">running</span>") != std::string::npos);
+    CHECK(html.find("not trained yet") != std::string::npos);
+  }
+}
+
+TEST_CASE("cli: autolrs report exits 2 naming the folder when it holds no journal") {
+  TempDir scratch;
+  fs::create_directory(scratch / "empty");
+  const Finished report = run_autolrs("report " + (scratch / "empty").string(), scratch);
+  CHECK(report.status == 2);
+  CHECK(report.err == "autolrs: error: RUN_DIR: no journal.jsonl in " + (scratch / "empty").string() +
+                          ": not a run directory, or its run has not started\n");
+  CHECK_FALSE(fs::exists(scratch / "empty" / "report.html"));
+}
