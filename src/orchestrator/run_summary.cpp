@@ -64,6 +64,7 @@ nlohmann::json run_summary(const RunState& state) {
                       {"steps", stage.steps},
                       {"probe_steps", stage.probe_steps},
                       {"lr", optional_number(stage.lr)},
+                      {"winner_probe", stage.winner_probe >= 0 ? nlohmann::json(stage.winner_probe) : nlohmann::json(nullptr)},
                       {"attempts", stage.attempts},
                       {"completed", stage.completed},
                       {"final_loss", optional_number(stage.final_loss)},

@@ -41,7 +41,7 @@ class AutoLrsSearch : public LaunchPlanner {
 
   void begin_next_stage();
   void choose_stage_lr();
-  /// Index of the stage's winning probe by the strategy's rule; nullopt when no probe succeeded.
+  /// Index of the stage's probe with the lowest forecast; nullopt when no probe succeeded.
   std::optional<int> winning_probe(const StageRecord& stage) const;
   void record_probe(const LaunchRequest& request, const LaunchOutcome& outcome);
   void record_main(const LaunchRequest& request, const LaunchOutcome& outcome);

@@ -5,10 +5,8 @@ namespace autolrs::search {
 SearchStrategy strategy_for(const spec::SearchSpec& search) {
   SearchStrategy strategy;
   if (search.preset == "paper") return strategy;
-  strategy.uncertainty_sampling = false;
-  strategy.winner = WinnerRule::best_posterior_mean;
   strategy.continue_from_winner = true;
-  strategy.lr_window_factor = 30;
+  if (search.preset == "fast") strategy.lr_window_factor = 30;
   return strategy;
 }
 

@@ -197,9 +197,11 @@ SearchSpec read_search(const JsonField& field, bool has_val_loss) {
                         "probe_fraction", "objective"});
   SearchSpec search;
   if (const std::optional<JsonField> preset = field.member("preset")) {
-    const std::vector<std::string> presets = {"default", "paper"};
+    const std::vector<std::string> presets = {"default", "paper", "fast"};
     search.preset = presets[read_choice(*preset, presets)];
   }
+  // The fast preset's own default; an explicit probes_per_stage below still wins.
+  if (search.preset == "fast") search.probes_per_stage = 4;
   if (const std::optional<JsonField> lr_min = field.member("lr_min")) search.lr_min = read_number_above(*lr_min, 0);
   if (const std::optional<JsonField> lr_max = field.member("lr_max")) search.lr_max = read_number_above(*lr_max, 0);
   if (!(search.lr_max > search.lr_min)) {

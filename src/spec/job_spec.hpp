@@ -42,7 +42,7 @@ struct SearchSpec {
   long max_stage_steps = 8000;
   double probe_fraction = 0.1;
   Objective objective = Objective::automatic;
-  std::string preset = "default";  ///< "default" or "paper"
+  std::string preset = "default";  ///< "default", "paper" or "fast" (see search::strategy_for)
 };
 
 struct WarmupSpec {

@@ -1,6 +1,7 @@
 #include <doctest/doctest.h>
 
 #include <filesystem>
+#include <set>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
@@ -44,7 +45,7 @@ nlohmann::json keyvalue_spec(const TempDir& dir) {
         {"val_loss", {{"pattern", R"(\| val (?P<loss>\S+))"}, {"stream", "stderr"}}}}},
       {"search",
        {{"lr_min", 1e-3}, {"lr_max", 0.9}, {"probes_per_stage", 3}, {"first_stage_steps", 50}, {"max_stage_steps", 100},
-        {"probe_fraction", 0.2}}},
+        {"probe_fraction", 0.2}, {"preset", "paper"}}},
       {"total_steps", 250},
       {"seed", 3},
       {"run_dir", (dir / "run").string()},
@@ -102,9 +103,22 @@ TEST_CASE("autolrs run --dry-run on configs/dry-run.json completes with every ou
   const std::vector<std::string> losses = lines_of(read_text(run_dir / "losses.csv"));
   REQUIRE(losses.size() > 1);
   CHECK(losses[0] == "kind,stage,probe,lr,step,loss,split");
-  size_t stage_train_rows = 0;
-  for (const std::string& line : losses) stage_train_rows += line.rfind("stage,", 0) == 0 && line.substr(line.size() - 6) == ",train";
-  CHECK(stage_train_rows == 6000);  // the simulator prints one loss per model step
+  // The simulator prints one loss per model step: the stage launches' plus the winning probes' they
+  // continued from (the default preset) cover all 6000.
+  std::set<std::string> winners;
+  for (const auto& stage : summary["stages"]) {
+    if (!stage["winner_probe"].is_null()) {
+      winners.insert("probe," + stage["stage"].dump() + "," + stage["winner_probe"].dump() + ",");
+    }
+  }
+  size_t training_rows = 0;
+  for (const std::string& line : losses) {
+    if (line.size() < 6 || line.substr(line.size() - 6) != ",train") continue;
+    const bool winner = winners.count(line.substr(0, line.find(',', line.find(',', 6) + 1) + 1)) > 0;
+    training_rows += line.rfind("stage,", 0) == 0 || winner;
+  }
+  CHECK(winners.size() == summary["stages"].size());
+  CHECK(training_rows == 6000);
   const auto first_probe_loss = split_csv(losses[1]);
   CHECK(first_probe_loss[0] == "probe");
   CHECK(first_probe_loss[1] == "0");

@@ -316,9 +316,9 @@ TEST_CASE("search::LaunchRequest and LaunchOutcome round-trip through the journa
   CHECK(back.val[0].loss == 1.0 / 3.0);
 }
 
-TEST_CASE("search::AutoLrsSearch with the default preset continues each stage from its winning probe") {
+TEST_CASE("search::AutoLrsSearch with the fast preset continues each stage from its winning probe, near the last LR") {
   spec::JobSpec job = small_job();
-  job.search.preset = "default";
+  job.search.preset = "fast";
   AutoLrsSearch search(job);
   const std::vector<LaunchRequest> launches = drive(search, exponential_outcome);
   REQUIRE(search.finished());
@@ -355,4 +355,27 @@ TEST_CASE("search::AutoLrsSearch keeps new probes away from the probes still run
   REQUIRE(next.size() == 1);
   const double x_pending = std::log(first[1].lr), x_next = std::log(next[0].lr);
   CHECK(std::abs(x_next - x_pending) > 0.01 * std::log(1e4));
+}
+
+TEST_CASE("search::AutoLrsSearch keeps going when every probe's loss rises a little, picking the least bad") {
+  AutoLrsSearch search(small_job());
+  drive(search, [](const LaunchRequest& request) {
+    LaunchOutcome outcome;
+    outcome.status = OutcomeStatus::succeeded;
+    const double slope = 0.01 * (1.0 + std::abs(std::log10(request.lr) + 2.0));  // least rise at lr 0.01
+    for (long step = 1; step <= request.steps; ++step) {
+      outcome.train.push_back({static_cast<double>(step), 0.1 + slope * static_cast<double>(step)});
+    }
+    return outcome;
+  });
+  REQUIRE_FALSE(search.failure());
+  REQUIRE(search.finished());
+  const search::StageRecord& stage = search.progress().stages.front();
+  double least_rise_lr = 0, least_distance = 1e9;
+  for (const search::ProbeRecord& probe : stage.probes) {
+    CHECK(probe.status == search::ProbeStatus::succeeded);
+    CHECK(probe.reason == "loss rose");
+    if (std::abs(std::log10(probe.lr) + 2.0) < least_distance) least_distance = std::abs(std::log10(probe.lr) + 2.0), least_rise_lr = probe.lr;
+  }
+  CHECK(stage.lr == least_rise_lr);
 }
