@@ -7,8 +7,10 @@
 
 #include <CLI/CLI.hpp>
 
+#include "cli/range_test.hpp"
 #include "cli/run.hpp"
 #include "cli/simulate.hpp"
+#include "cli/validate.hpp"
 #include "spec/input_error.hpp"
 
 namespace autolrs::cli {
@@ -28,6 +30,10 @@ int main_entry(int argc, char** argv) {
   subcommands.push_back({setup_run(app, run_options), [&] { return run_run(run_options); }});
   SimulateOptions simulate_options;
   subcommands.push_back({setup_simulate(app, simulate_options), [&] { return run_simulate(simulate_options); }});
+  RangeTestOptions range_test_options;
+  subcommands.push_back({setup_range_test(app, range_test_options), [&] { return run_range_test(range_test_options); }});
+  ValidateOptions validate_options;
+  subcommands.push_back({setup_validate(app, validate_options), [&] { return run_validate(validate_options); }});
 
   try {
     app.parse(argc, argv);
