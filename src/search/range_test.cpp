@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <stdexcept>
 
 #include "search/stage_plan.hpp"
@@ -16,16 +17,25 @@ constexpr double bound_widening = 100;
 constexpr int default_points = 25;
 constexpr double lr_min_divisor = 1000;
 
-std::optional<double> smoothed_final_loss(const std::vector<LossPoint>& train) {
+/// Mean of the first (or last) fifth, at least one, of the finite losses of a series.
+std::optional<double> smoothed_loss(const std::vector<LossPoint>& train, bool at_end) {
   std::vector<double> finite;
   for (const LossPoint& point : train) {
     if (std::isfinite(point.loss)) finite.push_back(point.loss);
   }
   if (finite.empty()) return std::nullopt;
-  const size_t tail = std::max<size_t>(1, finite.size() / 5);
+  const size_t count = std::max<size_t>(1, finite.size() / 5);
+  const size_t first = at_end ? finite.size() - count : 0;
   double sum = 0;
-  for (size_t i = finite.size() - tail; i < finite.size(); ++i) sum += finite[i];
-  return sum / static_cast<double>(tail);
+  for (size_t i = first; i < first + count; ++i) sum += finite[i];
+  return sum / static_cast<double>(count);
+}
+
+/// `value` rounded to two significant digits, for bounds people paste into a spec.
+double two_digits(double value) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.2g", value);
+  return std::strtod(text, nullptr);
 }
 
 std::string number(double value) {
@@ -126,10 +136,8 @@ RangeTestAnalysis analyze_range_test(const std::vector<RangeTestPoint>& points) 
   std::sort(sorted.begin(), sorted.end(), [](const RangeTestPoint& a, const RangeTestPoint& b) { return a.lr < b.lr; });
   for (const RangeTestPoint& point : sorted) {
     RangeTestRow& row = analysis.rows.emplace_back(RangeTestRow{point.lr, point.status, std::nullopt});
-    if (!analysis.start_loss && !point.train.empty() && std::isfinite(point.train.front().loss)) {
-      analysis.start_loss = point.train.front().loss;
-    }
-    if (point.status == OutcomeStatus::succeeded) row.final_loss = smoothed_final_loss(point.train);
+    if (!analysis.start_loss) analysis.start_loss = smoothed_loss(point.train, false);
+    if (point.status == OutcomeStatus::succeeded) row.final_loss = smoothed_loss(point.train, true);
   }
   if (!analysis.start_loss) {
     analysis.explanation = "no launch printed a loss";
@@ -153,8 +161,8 @@ RangeTestAnalysis analyze_range_test(const std::vector<RangeTestPoint>& points) 
     if (!next || *analysis.start_loss - *next < 0.5 * best_progress) break;
     ++top;
   }
-  analysis.lr_max = analysis.rows[top].lr;
-  analysis.lr_min = std::max(*analysis.lr_max / lr_min_divisor, analysis.rows.front().lr);
+  analysis.lr_max = two_digits(analysis.rows[top].lr);
+  analysis.lr_min = two_digits(std::max(*analysis.lr_max / lr_min_divisor, analysis.rows.front().lr));
   analysis.explanation = "best LR " + number(*analysis.best_lr) + " (loss " + number(*analysis.start_loss) + " -> " +
                          number(*analysis.rows[*best].final_loss) + "); lr_max " + number(*analysis.lr_max) +
                          ": the largest LR above it whose loss fell at least half as much, before divergence; lr_min = lr_max / 1000";

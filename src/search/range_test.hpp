@@ -80,7 +80,7 @@ struct RangeTestRow {
 /// What the range test suggests.
 struct RangeTestAnalysis {
   std::vector<RangeTestRow> rows;     ///< in LR order
-  std::optional<double> start_loss;   ///< first loss of the lowest LR that printed one
+  std::optional<double> start_loss;   ///< mean of the first fifth of the losses of the lowest LR that printed one
   std::optional<double> best_lr;      ///< lowest final loss
   std::optional<double> lr_min, lr_max;  ///< the suggested search bounds; none when no LR made progress
   std::string explanation;            ///< the rule's outcome, or why there is no suggestion
@@ -90,8 +90,8 @@ struct RangeTestAnalysis {
 /// lr_max: walking up from best_lr, the largest LR reached before one that diverged, failed, or made
 /// less than half the best progress (the loss still falls well, short of divergence). lr_min =
 /// lr_max / 1000, no lower than the lowest LR tested: a 3-decade search range, leaving room for the
-/// schedule to decay well below the LR that is best over a short horizon. No suggestion when no LR
-/// lowered the loss.
+/// schedule to decay well below the LR that is best over a short horizon. Both are rounded to two
+/// significant digits. No suggestion when no LR lowered the loss.
 RangeTestAnalysis analyze_range_test(const std::vector<RangeTestPoint>& points);
 
 }  // namespace autolrs::search
