@@ -9,8 +9,10 @@
 
 #include "cli/forecast.hpp"
 #include "cli/report.hpp"
+#include "cli/range_test.hpp"
 #include "cli/run.hpp"
 #include "cli/simulate.hpp"
+#include "cli/validate.hpp"
 #include "spec/input_error.hpp"
 
 namespace autolrs::cli {
@@ -34,6 +36,10 @@ int main_entry(int argc, char** argv) {
   subcommands.push_back({setup_forecast(app, forecast_options), [&] { return run_forecast(forecast_options); }});
   ReportOptions report_options;
   subcommands.push_back({setup_report(app, report_options), [&] { return run_report(report_options); }});
+  RangeTestOptions range_test_options;
+  subcommands.push_back({setup_range_test(app, range_test_options), [&] { return run_range_test(range_test_options); }});
+  ValidateOptions validate_options;
+  subcommands.push_back({setup_validate(app, validate_options), [&] { return run_validate(validate_options); }});
 
   try {
     app.parse(argc, argv);

@@ -49,22 +49,18 @@ std::string read_spec_file(const std::string& path) {
   return text.str();
 }
 
-/// The trainer's program must exist before anything runs: a typo would otherwise fail every probe.
-void check_trainer_program(const spec::TrainerSpec& trainer) {
+}  // namespace
+
+std::string resolve_trainer_program(const spec::TrainerSpec& trainer) {
   const std::string& program = trainer.command.front();
+  const std::optional<std::string> resolved = process::resolve_program(program, trainer.env, trainer.workdir);
+  if (resolved) return *resolved;
   if (program.find('/') != std::string::npos) {
     const fs::path path = fs::path(program).is_absolute() ? fs::path(program) : fs::path(trainer.workdir) / program;
-    if (::access(path.c_str(), X_OK) != 0) {
-      throw spec::InputError("trainer.command[0]", "not an executable file: " + path.string());
-    }
-    return;
+    throw spec::InputError("trainer.command[0]", "not an executable file: " + path.string());
   }
-  if (!process::resolve_program(program, trainer.env)) {
-    throw spec::InputError("trainer.command[0]", "program not found in PATH: " + program);
-  }
+  throw spec::InputError("trainer.command[0]", "program not found in PATH: " + program);
 }
-
-}  // namespace
 
 LoadedJob load_job(const std::string& spec_path, const std::string& run_dir_override, bool dry_run) {
   const fs::path absolute_spec = fs::absolute(spec_path).lexically_normal();
@@ -74,7 +70,7 @@ LoadedJob load_job(const std::string& spec_path, const std::string& run_dir_over
   if (dry_run) {
     job.trainer = simulator_trainer(self_executable(), job);
   } else {
-    check_trainer_program(job.trainer);
+    resolve_trainer_program(job.trainer);
   }
   loaded.identity = {{"spec", job.source}, {"dry_run", dry_run}};
   return loaded;

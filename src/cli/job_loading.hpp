@@ -19,6 +19,12 @@ struct LoadedJob {
 /// spec's "simulator" object). Checks that the trainer program resolves. Throws spec::InputError.
 LoadedJob load_job(const std::string& spec_path, const std::string& run_dir_override, bool dry_run);
 
+/// The absolute path of the trainer's program (trainer.command[0]) as the launch will find it: a
+/// path is taken relative to trainer.workdir, a bare name is looked up in the trainer's PATH.
+/// Throws spec::InputError on trainer.command[0] when no executable file is found: a typo would
+/// otherwise fail every probe.
+std::string resolve_trainer_program(const spec::TrainerSpec& trainer);
+
 /// The simulator's command for a dry run, as a trainer spec (argv, resume args and loss patterns).
 spec::TrainerSpec simulator_trainer(const std::string& autolrs_binary, const spec::JobSpec& job);
 

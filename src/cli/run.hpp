@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <string>
 
 #include <CLI/CLI.hpp>
@@ -11,10 +12,16 @@ struct RunOptions {
   std::string run_dir;  ///< overrides the spec's run_dir when not empty
   bool dry_run = false;
   bool resume = false;
+  bool quiet = false;               ///< print only errors and the one-line result
+  std::string log_format = "text";  ///< "text" (live status on a terminal) or "json" (one event per line)
 };
 
-/// `autolrs run job.json [--dry-run] [--run-dir DIR] [--resume]`.
+/// `autolrs run job.json [--dry-run] [--run-dir DIR] [--resume] [--quiet | --log-format text|json]`.
 CLI::App* setup_run(CLI::App& parent, RunOptions& options);
 int run_run(const RunOptions& options);
+
+/// Makes SIGINT, SIGTERM and SIGUSR1 (Slurm's warning before preemption) stop a run cleanly (running
+/// launches end, the journal stays consistent) and returns the flag they set, cleared.
+std::atomic<int>& install_stop_handlers();
 
 }  // namespace autolrs::cli

@@ -25,24 +25,30 @@ std::optional<double> last_loss(const std::vector<search::LossPoint>& series) {
 
 }  // namespace
 
-void ConsoleReporter::on_launch_finished(const orchestrator::LaunchReport& report, const orchestrator::RunState& state) {
+std::optional<double> probe_forecast(const search::LaunchRequest& request, const orchestrator::RunState& state) {
+  if (request.kind != search::LaunchKind::probe) return std::nullopt;
+  const search::ProbeRecord& probe =
+      state.progress.stages.at(static_cast<size_t>(request.stage)).probes.at(static_cast<size_t>(request.probe));
+  if (probe.status != search::ProbeStatus::succeeded || !probe.forecast) return std::nullopt;
+  return probe.forecast->prediction;
+}
+
+std::string launch_label(const search::LaunchRequest& request, const spec::JobSpec& job) {
+  const int stage_count = search::planned_stage_count(job.search, job.total_steps - job.warmup.steps);
+  switch (request.kind) {
+    case search::LaunchKind::warmup: return format("[warmup]      train %ld steps", request.steps);
+    case search::LaunchKind::probe:
+      return format("[stage %d/%d] probe %d/%d", request.stage + 1, stage_count, request.probe + 1,
+                    job.search.probes_per_stage);
+    case search::LaunchKind::stage: return format("[stage %d/%d] train %ld steps", request.stage + 1, stage_count, request.steps);
+  }
+  return "?";
+}
+
+std::string launch_line(const orchestrator::LaunchReport& report, const orchestrator::RunState& state) {
   const search::LaunchRequest& request = report.request;
   const search::LaunchOutcome& outcome = report.outcome;
-  const spec::JobSpec& job = state.job;
-  const int stage_count = search::planned_stage_count(job.search, job.total_steps - job.warmup.steps);
-  std::string line;
-  switch (request.kind) {
-    case search::LaunchKind::warmup:
-      line = format("[warmup]      train %ld steps  lr=%.3e", request.steps, request.lr);
-      break;
-    case search::LaunchKind::probe:
-      line = format("[stage %d/%d] probe %d/%d  lr=%.3e", request.stage + 1, stage_count, request.probe + 1,
-                    job.search.probes_per_stage, request.lr);
-      break;
-    case search::LaunchKind::stage:
-      line = format("[stage %d/%d] train %ld steps  lr=%.3e", request.stage + 1, stage_count, request.steps, request.lr);
-      break;
-  }
+  std::string line = launch_label(request, state.job) + format("  lr=%.3e", request.lr);
   if (request.attempt > 0) line += format(" (retry %d)", request.attempt);
   line += "  loss=" + loss_text(last_loss(outcome.train));
   if (!outcome.val.empty()) line += "  val=" + loss_text(last_loss(outcome.val));
@@ -58,7 +64,22 @@ void ConsoleReporter::on_launch_finished(const orchestrator::LaunchReport& repor
     line += std::string("  ") + search::to_string(outcome.status) + ": " + outcome.reason;
   }
   line += format("  (%.1f s)", report.wall_s);
-  m_out << line << "\n" << std::flush;
+  return line;
+}
+
+std::string run_result(const orchestrator::RunState& state) {
+  const search::SearchRecord& progress = state.progress;
+  const double overhead = progress.model_steps > 0 ? static_cast<double>(progress.probe_steps) / static_cast<double>(progress.model_steps) : 0;
+  std::string text = format("autolrs: %s: %ld model steps + %ld probe steps (%.2f per training step) in %.1f s\n",
+                            orchestrator::to_string(state.status), progress.model_steps, progress.probe_steps, overhead,
+                            state.wall_time_s);
+  if (state.failure) text += "autolrs: " + *state.failure + "\n";
+  if (!state.final_checkpoint.empty()) text += "final checkpoint: " + state.final_checkpoint + "\n";
+  return text;
+}
+
+void ConsoleReporter::on_launch_finished(const orchestrator::LaunchReport& report, const orchestrator::RunState& state) {
+  m_out << launch_line(report, state) << "\n" << std::flush;
 }
 
 void ConsoleReporter::on_run_finished(const orchestrator::RunState& state) {
@@ -76,13 +97,7 @@ void ConsoleReporter::on_run_finished(const orchestrator::RunState& state) {
                     *stage.lr, succeeded, stage.probes.size(), loss_text(stage.final_loss).c_str(),
                     loss_text(stage.final_val_loss).c_str());
   }
-  const double overhead = progress.model_steps > 0 ? static_cast<double>(progress.probe_steps) / static_cast<double>(progress.model_steps) : 0;
-  m_out << format("\nautolrs: %s: %ld model steps + %ld probe steps (%.2f per training step) in %.1f s\n",
-                  orchestrator::to_string(state.status), progress.model_steps, progress.probe_steps, overhead,
-                  state.wall_time_s);
-  if (state.failure) m_out << "autolrs: " << *state.failure << "\n";
-  if (!state.final_checkpoint.empty()) m_out << "final checkpoint: " << state.final_checkpoint << "\n";
-  m_out << "outputs: " << state.job.run_dir << "/{summary.json,schedule.csv,losses.csv,logs/}\n" << std::flush;
+  m_out << "\n" << run_result(state) << "outputs: " << state.job.run_dir << "/{summary.json,schedule.csv,losses.csv,logs/}\n" << std::flush;
 }
 
 }  // namespace autolrs::console

@@ -1,19 +1,46 @@
 #pragma once
 
+#include <optional>
 #include <ostream>
+#include <string>
 
 #include "orchestrator/run_observer.hpp"
 
 namespace autolrs::console {
 
-/// Prints the run for people: one line per finished launch (stage k/N, probe j/K, LR, last loss,
-/// forecast) and a final table of stages with the totals.
+/// What a launch is, e.g. "[stage 2/5] probe 3/10", "[stage 2/5] train 1000 steps", "[warmup]      train 50 steps".
+std::string launch_label(const search::LaunchRequest& request, const spec::JobSpec& job);
+
+/// One line about a finished launch: stage k/N, probe j/K, LR, last loss, forecast, wall time, e.g.
+/// "[stage 1/5] probe 3/10  lr=1.000e-02  loss=0.4  val=0.5  forecast=0.3  (1.2 s)".
+std::string launch_line(const orchestrator::LaunchReport& report, const orchestrator::RunState& state);
+
+/// The run's one-line result ("autolrs: completed: 6000 model steps + ..."), then the failure and the
+/// final checkpoint when there are, each line ending in '\n'.
+std::string run_result(const orchestrator::RunState& state);
+
+/// The forecast of a finished probe, when it succeeded and was forecast.
+std::optional<double> probe_forecast(const search::LaunchRequest& request, const orchestrator::RunState& state);
+
+/// Prints the run for people, one plain line per event (for logs and pipes): a launch_line per
+/// finished launch, then a table of stages and the run_result.
 class ConsoleReporter : public orchestrator::RunObserver {
  public:
   explicit ConsoleReporter(std::ostream& out) : m_out(out) {}
 
   void on_launch_finished(const orchestrator::LaunchReport& report, const orchestrator::RunState& state) override;
   void on_run_finished(const orchestrator::RunState& state) override;
+
+ private:
+  std::ostream& m_out;
+};
+
+/// `--quiet`: prints only the run_result at the end (errors go to stderr elsewhere).
+class QuietReporter : public orchestrator::RunObserver {
+ public:
+  explicit QuietReporter(std::ostream& out) : m_out(out) {}
+
+  void on_run_finished(const orchestrator::RunState& state) override { m_out << run_result(state) << std::flush; }
 
  private:
   std::ostream& m_out;

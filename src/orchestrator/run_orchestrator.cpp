@@ -11,8 +11,8 @@
 #include <thread>
 
 #include "orchestrator/journal_replay.hpp"
+#include "orchestrator/launch_command.hpp"
 #include "search/search_json.hpp"
-#include "spec/command_template.hpp"
 #include "spec/input_error.hpp"
 
 namespace autolrs::orchestrator {
@@ -33,16 +33,6 @@ const char* to_string(RunStatus status) {
 }
 
 namespace {
-
-std::string checkpoint_name_for_step(long step) {
-  char name[32];
-  std::snprintf(name, sizeof name, "step-%09ld", step);
-  return name;
-}
-
-std::string checkpoint_name(const LaunchRequest& request) {
-  return request.kind == LaunchKind::probe ? request.id() : checkpoint_name_for_step(request.start_step + request.steps);
-}
 
 bool is_main(const LaunchRequest& request) { return request.kind != LaunchKind::probe; }
 
@@ -156,36 +146,7 @@ void RunOrchestrator::remember_checkpoint(const LaunchReport& report) {
 }
 
 LaunchCommand RunOrchestrator::build_command(const LaunchRequest& request, int slot, const std::string& save_path) const {
-  std::map<std::string, std::string> values = {
-      {"lr", spec::format_number(request.lr)},
-      {"steps", std::to_string(request.steps)},
-      {"save_checkpoint", save_path},
-      {"load_checkpoint", ""},
-      {"global_step", std::to_string(request.start_step)},
-      {"stage", std::to_string(request.stage)},
-      {"probe", std::to_string(request.probe)},
-      {"seed", std::to_string(m_job.seed)},
-      {"run_dir", m_job.run_dir},
-  };
-  std::vector<std::string> argv_template = m_job.trainer.command;
-  const std::optional<std::string> start_checkpoint = start_checkpoint_of(request);
-  if (start_checkpoint) {
-    values["load_checkpoint"] = *start_checkpoint;
-    argv_template.insert(argv_template.end(), m_job.trainer.resume_args.begin(), m_job.trainer.resume_args.end());
-  }
-  const spec::SlotSpec& slot_spec = m_job.slots.at(static_cast<size_t>(slot));
-  argv_template.insert(argv_template.begin(), slot_spec.launcher.begin(), slot_spec.launcher.end());
-  LaunchCommand command;
-  command.argv = spec::expand_command(argv_template, values);
-  command.env = m_job.trainer.env;
-  for (const auto& [name, value] : slot_spec.env) command.env[name] = value;
-  command.workdir = m_job.trainer.workdir;
-  const std::string log_stem = m_job.run_dir + "/logs/" + request.id();
-  command.stdout_log = log_stem + ".stdout.log";
-  command.stderr_log = log_stem + ".stderr.log";
-  command.timeout_s = m_job.trainer.timeout_s;
-  command.idle_timeout_s = m_job.trainer.idle_timeout_s;
-  return command;
+  return build_launch_command(m_job, request, slot, save_path, start_checkpoint_of(request));
 }
 
 RunOrchestrator::Completion RunOrchestrator::run_launch(const PreparedLaunch& launch,

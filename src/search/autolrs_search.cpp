@@ -27,14 +27,6 @@ std::optional<double> last_finite(const std::vector<LossPoint>& series) {
   return std::nullopt;
 }
 
-/// Steps a launch actually trained: all of them on success, else as far as its losses reached.
-long steps_run(const LaunchRequest& request, const LaunchOutcome& outcome) {
-  if (outcome.status == OutcomeStatus::succeeded || outcome.train.empty()) {
-    return outcome.status == OutcomeStatus::succeeded ? request.steps : 0;
-  }
-  return std::clamp(std::lround(outcome.train.back().step), 0L, request.steps);
-}
-
 /// The stage's BO settings: the spec's bounds, narrowed to a window around the last stage's LR when
 /// the strategy says so.
 numerics::BayesOptConfig bayes_opt_config(const spec::SearchSpec& search, const SearchStrategy& strategy,
@@ -65,6 +57,13 @@ std::string format_reasons(const std::vector<ProbeRecord>& probes) {
 }
 
 }  // namespace
+
+long steps_run(const LaunchRequest& request, const LaunchOutcome& outcome) {
+  if (outcome.status == OutcomeStatus::succeeded || outcome.train.empty()) {
+    return outcome.status == OutcomeStatus::succeeded ? request.steps : 0;
+  }
+  return std::clamp(std::lround(outcome.train.back().step), 0L, request.steps);
+}
 
 const char* to_string(LaunchKind kind) {
   switch (kind) {

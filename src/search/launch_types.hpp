@@ -48,6 +48,9 @@ struct LaunchOutcome {
   std::vector<LossPoint> val;
 };
 
+/// Steps a finished launch actually trained: all of them on success, else as far as its losses reached.
+long steps_run(const LaunchRequest& request, const LaunchOutcome& outcome);
+
 enum class ProbeStatus { pending, succeeded, failed, diverged };
 const char* to_string(ProbeStatus status);
 

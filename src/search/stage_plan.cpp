@@ -22,4 +22,16 @@ long probe_steps(const spec::SearchSpec& search, long stage_length) {
   return std::max(1L, std::lround(static_cast<double>(stage_length) * search.probe_fraction));
 }
 
+long planned_compute_steps(const spec::JobSpec& job) {
+  long total = job.warmup.steps;
+  long remaining = job.total_steps - job.warmup.steps;
+  for (int stage = 0; remaining > 0; ++stage) {
+    const long length = stage_steps(job.search, stage, remaining);
+    const long probe_length = probe_steps(job.search, length);
+    total += length + (probe_length < min_forecast_points ? 0 : job.search.probes_per_stage * probe_length);
+    remaining -= length;
+  }
+  return total;
+}
+
 }  // namespace autolrs::search

@@ -17,4 +17,8 @@ long probe_steps(const spec::SearchSpec& search, long stage_length);
 /// Fewest loss points a probe must yield for its series to be forecast.
 inline constexpr int min_forecast_points = 3;
 
+/// Steps the whole AutoLRS run trains, probes included, when nothing fails: the warmup, then per stage
+/// τ plus probes_per_stage × τ′ (no probes for a stage whose τ′ < min_forecast_points). For ETAs.
+long planned_compute_steps(const spec::JobSpec& job);
+
 }  // namespace autolrs::search

@@ -54,10 +54,17 @@ bool is_non_empty_file(const fs::path& path) {
   return fs::is_regular_file(path, error) && fs::file_size(path, error) > 0 && !error;
 }
 
+fs::path checkpoints_root(const std::string& run_dir) { return (fs::absolute(run_dir) / "checkpoints").lexically_normal(); }
+
 }  // namespace
 
+std::string staging_checkpoint_path(const std::string& run_dir, const std::string& name) {
+  check_name(name);
+  return (checkpoints_root(run_dir) / (name + staging_suffix)).string();
+}
+
 FilesystemCheckpointStore::FilesystemCheckpointStore(const std::string& run_dir)
-    : m_root((fs::absolute(run_dir) / "checkpoints").lexically_normal().string()) {
+    : m_root(checkpoints_root(run_dir).string()) {
   fs::create_directories(m_root);
   // A promotion that set an old checkpoint aside and died before removing it (see promote()).
   bool changed = false;

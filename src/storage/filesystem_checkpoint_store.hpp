@@ -6,6 +6,10 @@
 
 namespace autolrs::storage {
 
+/// Where FilesystemCheckpointStore(run_dir).staging_path(name) stages checkpoint `name`, computed
+/// without touching the filesystem (for `autolrs validate`).
+std::string staging_checkpoint_path(const std::string& run_dir, const std::string& name);
+
 /// Checkpoints as files or directories under `<run_dir>/checkpoints`.
 ///
 /// A launch writes to `<root>/<name>.staging`; promote() fsyncs what was written, renames it to

@@ -1,0 +1,47 @@
+#include "orchestrator/launch_command.hpp"
+
+#include <cstdio>
+#include <map>
+
+#include "spec/command_template.hpp"
+
+namespace autolrs::orchestrator {
+
+std::string checkpoint_name(const search::LaunchRequest& request) {
+  if (request.kind == search::LaunchKind::probe) return request.id();
+  char name[32];
+  std::snprintf(name, sizeof name, "step-%09ld", request.start_step + request.steps);
+  return name;
+}
+
+LaunchCommand build_launch_command(const spec::JobSpec& job, const search::LaunchRequest& request, int slot,
+                                   const std::string& save_path, const std::optional<std::string>& load_path) {
+  std::map<std::string, std::string> values = {
+      {"lr", spec::format_number(request.lr)},
+      {"steps", std::to_string(request.steps)},
+      {"save_checkpoint", save_path},
+      {"load_checkpoint", load_path.value_or("")},
+      {"global_step", std::to_string(request.start_step)},
+      {"stage", std::to_string(request.stage)},
+      {"probe", std::to_string(request.probe)},
+      {"seed", std::to_string(job.seed)},
+      {"run_dir", job.run_dir},
+  };
+  std::vector<std::string> argv_template = job.trainer.command;
+  if (load_path) argv_template.insert(argv_template.end(), job.trainer.resume_args.begin(), job.trainer.resume_args.end());
+  const spec::SlotSpec& slot_spec = job.slots.at(static_cast<size_t>(slot));
+  argv_template.insert(argv_template.begin(), slot_spec.launcher.begin(), slot_spec.launcher.end());
+  LaunchCommand command;
+  command.argv = spec::expand_command(argv_template, values);
+  command.env = job.trainer.env;
+  for (const auto& [name, value] : slot_spec.env) command.env[name] = value;
+  command.workdir = job.trainer.workdir;
+  const std::string log_stem = job.run_dir + "/logs/" + request.id();
+  command.stdout_log = log_stem + ".stdout.log";
+  command.stderr_log = log_stem + ".stderr.log";
+  command.timeout_s = job.trainer.timeout_s;
+  command.idle_timeout_s = job.trainer.idle_timeout_s;
+  return command;
+}
+
+}  // namespace autolrs::orchestrator

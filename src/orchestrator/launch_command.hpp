@@ -1,0 +1,24 @@
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "orchestrator/launcher.hpp"
+#include "search/launch_types.hpp"
+#include "spec/job_spec.hpp"
+
+namespace autolrs::orchestrator {
+
+/// Name of the checkpoint a launch writes: its id for a probe ("stage-003-probe-07"), the model step
+/// it ends at for warmup and stage launches ("step-000001500").
+std::string checkpoint_name(const search::LaunchRequest& request);
+
+/// The process one launch runs, exactly: the trainer's argv template, plus trainer.resume_args when
+/// the launch starts from `load_path`, after slot `slot`'s launcher, with every placeholder expanded
+/// (`save_path` for {save_checkpoint}); the trainer's env with the slot's env over it; logs at
+/// `<run_dir>/logs/<launch id>.stdout.log` and `.stderr.log`; the trainer's timeouts. Pure. Throws
+/// spec::InputError when a template cannot be expanded, std::out_of_range for a slot the job lacks.
+LaunchCommand build_launch_command(const spec::JobSpec& job, const search::LaunchRequest& request, int slot,
+                                   const std::string& save_path, const std::optional<std::string>& load_path);
+
+}  // namespace autolrs::orchestrator

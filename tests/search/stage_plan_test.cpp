@@ -1,0 +1,20 @@
+#include <doctest/doctest.h>
+
+#include "search/stage_plan.hpp"
+
+TEST_CASE("search::planned_compute_steps adds the warmup, each stage and its probes") {
+  autolrs::spec::JobSpec job;
+  job.search.probes_per_stage = 10;
+  job.search.first_stage_steps = 500;
+  job.search.max_stage_steps = 2000;
+  job.search.probe_fraction = 0.1;
+  job.total_steps = 6000;
+  SUBCASE("the dry-run config: stages 500, 1000, 2000, 2000, 500") {
+    CHECK(autolrs::search::planned_compute_steps(job) == 6000 + 10 * (50 + 100 + 200 + 200 + 50));
+  }
+  SUBCASE("a warmup, and a last stage too short to probe") {
+    job.warmup.steps = 100;
+    job.total_steps = 100 + 500 + 1000 + 20;  // τ′ of the 20-step stage is 2 < 3: trained without probes
+    CHECK(autolrs::search::planned_compute_steps(job) == 1620 + 10 * (50 + 100));
+  }
+}
