@@ -146,7 +146,8 @@ TEST_CASE("autolrs run --dry-run on slots, stopped by SIGTERM or SIGUSR1 mid-run
     const auto stopped = run_binary({"/bin/sh", "-c", script}, dir);
     INFO(stopped.out, stopped.err);
     REQUIRE(stopped.exit_status == exit_status);
-    CHECK(stopped.err.find("--resume") != std::string::npos);
+    CHECK(stopped.err.find("continue with: autolrs run " + (dir / "job.json").string() + " --run-dir " + run_dir.string() +
+                           " --dry-run --resume") != std::string::npos);
     CHECK(nlohmann::json::parse(read_text(run_dir / "summary.json"))["status"] == "interrupted");
     // The journal holds whole records only, and no end of the run.
     std::istringstream journal(read_text(run_dir / "journal.jsonl"));
