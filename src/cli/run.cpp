@@ -77,7 +77,8 @@ int run_run(const RunOptions& options) {
     case orchestrator::RunStatus::running: break;
   }
   std::cerr << "autolrs: interrupted; continue with: autolrs run " << options.spec_path
-            << (options.dry_run ? " --dry-run" : "") << " --resume\n";
+            << (options.run_dir.empty() ? "" : " --run-dir " + options.run_dir) << (options.dry_run ? " --dry-run" : "")
+            << " --resume\n";
   return 128 + (g_stop_signal.load() != 0 ? g_stop_signal.load() : SIGTERM);
 }
 

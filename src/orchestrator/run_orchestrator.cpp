@@ -281,19 +281,22 @@ RunStatus RunOrchestrator::run(search::LaunchPlanner& search, bool resume) {
   while (true) {
     std::unique_lock lock(mutex);
     while (!stop_requested() && !interrupted) {
-      const auto free_slot = std::find(slot_busy.begin(), slot_busy.end(), false);
-      if (free_slot == slot_busy.end()) break;
+      const int free_slots = static_cast<int>(std::count(slot_busy.begin(), slot_busy.end(), false));
+      if (free_slots == 0) break;
       if (to_start.empty()) {
-        const int free_slots = static_cast<int>(std::count(slot_busy.begin(), slot_busy.end(), false));
         const std::vector<LaunchRequest> issued = search.next_launches(free_slots);
         if (issued.empty()) break;
         m_context.journal.append({{"type", "issued"}, {"free_slots", free_slots}, {"launches", issued}});
         to_start.insert(to_start.end(), issued.begin(), issued.end());
       }
       const LaunchRequest request = to_start.front();
+      // Warmup and stage launches run on the first slot, whose launcher may span every device;
+      // probes take the first free slot.
+      const auto slot_it = is_main(request) ? slot_busy.begin() : std::find(slot_busy.begin(), slot_busy.end(), false);
+      if (*slot_it) break;
       to_start.pop_front();
-      const int slot = static_cast<int>(free_slot - slot_busy.begin());
-      *free_slot = true;
+      const int slot = static_cast<int>(slot_it - slot_busy.begin());
+      *slot_it = true;
       ++running;
       notify([&](RunObserver& o) { o.on_launch_started(request, slot, state(search, RunStatus::running)); });
       PreparedLaunch launch;

@@ -1,9 +1,13 @@
 #include <doctest/doctest.h>
 
+#include <algorithm>
+#include <map>
+
 #include "orchestrator/fakes.hpp"
 #include "orchestrator/run_orchestrator.hpp"
 #include "orchestrator/run_summary.hpp"
 #include "search/autolrs_search.hpp"
+#include "search/launch_planner.hpp"
 #include "spec/command_template.hpp"
 #include "spec/input_error.hpp"
 
@@ -225,4 +229,63 @@ TEST_CASE("orchestrator::RunOrchestrator continues a stage from its winning prob
   CHECK(harness.final_state.summary["probe_steps"] == 2 * 10 + 2 * 20 + 2 * 20);
   // Probe checkpoints are gone once their stage is trained.
   CHECK(harness.store.existing == std::set<std::string>{"/ckpt/step-000000300", "/ckpt/step-000000500"});
+}
+
+namespace {
+
+/// Hands out one probe and the stage launch at once, so the stage launch is due while the probe
+/// holds the first slot.
+class ProbeAndStagePlanner : public search::LaunchPlanner {
+ public:
+  std::vector<search::LaunchRequest> next_launches(int /*free_slots*/) override {
+    if (m_issued) return {};
+    m_issued = true;
+    search::LaunchRequest probe{search::LaunchKind::probe, 0, 0, 0, 0.01, 10, 0};
+    search::LaunchRequest stage{search::LaunchKind::stage, 0, -1, 0, 0.01, 100, 0};
+    m_outstanding = {probe, stage};
+    return m_outstanding;
+  }
+  void record(const search::LaunchRequest& request, const search::LaunchOutcome& /*outcome*/) override {
+    m_outstanding.erase(std::find(m_outstanding.begin(), m_outstanding.end(), request));
+  }
+  const std::vector<search::LaunchRequest>& outstanding() const override { return m_outstanding; }
+  bool finished() const override { return m_issued && m_outstanding.empty(); }
+  const std::optional<std::string>& failure() const override { return m_failure; }
+  const search::SearchRecord& progress() const override { return m_record; }
+  std::optional<double> reference_loss() const override { return std::nullopt; }
+
+ private:
+  bool m_issued = false;
+  std::vector<search::LaunchRequest> m_outstanding;
+  std::optional<std::string> m_failure;
+  search::SearchRecord m_record;
+};
+
+/// Records the slot each launch started on, by launch id.
+struct SlotRecorder : orchestrator::RunObserver {
+  void on_launch_started(const search::LaunchRequest& request, int slot, const orchestrator::RunState&) override {
+    slots[request.id()] = slot;
+  }
+  std::map<std::string, int> slots;
+};
+
+}  // namespace
+
+TEST_CASE("orchestrator::RunOrchestrator runs warmup and stage launches on the first slot, waiting for it") {
+  spec::JobSpec job = job_for_tests();
+  job.slots = {spec::SlotSpec{{{"CUDA_VISIBLE_DEVICES", "0,1"}}, {}}, spec::SlotSpec{{{"CUDA_VISIBLE_DEVICES", "1"}}, {}}};
+  FakeCheckpointStore store;
+  FakeTrainerLauncher launcher(store);
+  MemoryJournal journal;
+  FakeClock clock;
+  SlotRecorder recorder;
+  orchestrator::RunOrchestrator orchestrator(job, {{"spec", "v1"}},
+                                             orchestrator::RunContext{launcher, journal, store, clock, {&recorder}});
+  ProbeAndStagePlanner planner;
+  REQUIRE(orchestrator.run(planner, false) == RunStatus::completed);
+  // The probe took the first slot; the stage launch, issued with it, waited for that slot rather
+  // than taking the free second one.
+  CHECK(recorder.slots == std::map<std::string, int>{{"stage-000-probe-00", 0}, {"stage-000", 0}});
+  REQUIRE(launcher.commands.size() == 2);
+  CHECK(launcher.commands[1].env.at("CUDA_VISIBLE_DEVICES") == "0,1");
 }
