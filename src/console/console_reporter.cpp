@@ -29,7 +29,9 @@ void ConsoleReporter::on_launch_finished(const orchestrator::LaunchReport& repor
   const search::LaunchRequest& request = report.request;
   const search::LaunchOutcome& outcome = report.outcome;
   const spec::JobSpec& job = state.job;
-  const int stage_count = search::planned_stage_count(job.search, job.total_steps - job.warmup.steps);
+  const int stage_count = state.progress.planned_stages > 0
+                              ? state.progress.planned_stages
+                              : search::planned_stage_count(job.search, job.total_steps - job.warmup.steps);
   std::string line;
   switch (request.kind) {
     case search::LaunchKind::warmup:

@@ -20,13 +20,6 @@ std::uint64_t mix_seed(std::uint64_t value) {
   return value ^ (value >> 31);
 }
 
-std::optional<double> last_finite(const std::vector<LossPoint>& series) {
-  for (auto it = series.rbegin(); it != series.rend(); ++it) {
-    if (std::isfinite(it->loss)) return it->loss;
-  }
-  return std::nullopt;
-}
-
 /// Steps a launch actually trained: all of them on success, else as far as its losses reached.
 long steps_run(const LaunchRequest& request, const LaunchOutcome& outcome) {
   if (outcome.status == OutcomeStatus::succeeded || outcome.train.empty()) {
@@ -306,8 +299,8 @@ void AutoLrsSearch::record_main(const LaunchRequest& request, const LaunchOutcom
                 std::to_string(m_main_attempt + 1) + " attempt(s): " + outcome.reason;
     return;
   }
-  const std::optional<double> final_loss = last_finite(outcome.train);
-  const std::optional<double> final_val_loss = last_finite(outcome.val);
+  const std::optional<double> final_loss = last_finite_loss(outcome.train);
+  const std::optional<double> final_val_loss = last_finite_loss(outcome.val);
   if (is_warmup) {
     m_record.warmup->completed = true;
     m_record.warmup->final_loss = final_loss;
