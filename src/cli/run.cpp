@@ -1,38 +1,10 @@
 #include "cli/run.hpp"
 
-#include <csignal>
-#include <filesystem>
-#include <iostream>
-
 #include "cli/job_loading.hpp"
-#include "console/console_reporter.hpp"
-#include "journal/json_lines_journal.hpp"
-#include "orchestrator/run_orchestrator.hpp"
-#include "process/process_launcher.hpp"
-#include "process/steady_clock.hpp"
-#include "report/run_outputs_writer.hpp"
+#include "cli/planned_run.hpp"
 #include "search/autolrs_search.hpp"
-#include "spec/input_error.hpp"
-#include "storage/filesystem_checkpoint_store.hpp"
 
 namespace autolrs::cli {
-
-namespace {
-
-std::atomic<int> g_stop_signal{0};
-
-extern "C" void record_stop_signal(int signal_number) { g_stop_signal.store(signal_number); }
-
-/// SIGINT, SIGTERM and SIGUSR1 (Slurm's warning before preemption) stop the run cleanly: the running
-/// launches end, the journal stays consistent, and the run can be resumed.
-void install_stop_handlers() {
-  struct sigaction action {};
-  action.sa_handler = record_stop_signal;
-  sigemptyset(&action.sa_mask);
-  for (int signal_number : {SIGINT, SIGTERM, SIGUSR1}) sigaction(signal_number, &action, nullptr);
-}
-
-}  // namespace
 
 CLI::App* setup_run(CLI::App& parent, RunOptions& options) {
   CLI::App* command = parent.add_subcommand("run", "Train with a learning-rate schedule found by AutoLRS");
@@ -45,30 +17,9 @@ CLI::App* setup_run(CLI::App& parent, RunOptions& options) {
 
 int run_run(const RunOptions& options) {
   const LoadedJob loaded = load_job(options.spec_path, options.run_dir, options.dry_run);
-  const spec::JobSpec& job = loaded.job;
-  prepare_run_dir(job, options.resume);
-
-  g_stop_signal.store(0);
-  install_stop_handlers();
-  process::ProcessLauncher launcher(&g_stop_signal);
-  journal::JsonLinesJournal journal(job.run_dir);
-  storage::FilesystemCheckpointStore checkpoints(job.run_dir);
-  process::SteadyClock clock;
-  report::RunOutputsWriter outputs(job.run_dir);
-  console::ConsoleReporter console(std::cout);
-  orchestrator::RunOrchestrator orchestrator(
-      job, loaded.identity,
-      orchestrator::RunContext{launcher, journal, checkpoints, clock, {&outputs, &console}, &g_stop_signal});
-  search::AutoLrsSearch planner(job);
-  switch (orchestrator.run(planner, options.resume)) {
-    case orchestrator::RunStatus::completed: return 0;
-    case orchestrator::RunStatus::failed: return 1;
-    case orchestrator::RunStatus::interrupted:
-    case orchestrator::RunStatus::running: break;
-  }
-  std::cerr << "autolrs: interrupted; continue with: autolrs run " << options.spec_path
-            << (options.dry_run ? " --dry-run" : "") << " --resume\n";
-  return 128 + (g_stop_signal.load() != 0 ? g_stop_signal.load() : SIGTERM);
+  search::AutoLrsSearch planner(loaded.job);
+  return run_planned(loaded, planner, options.resume,
+                     "autolrs run " + options.spec_path + (options.dry_run ? " --dry-run" : "") + " --resume");
 }
 
 }  // namespace autolrs::cli

@@ -1,0 +1,18 @@
+#pragma once
+
+#include <string>
+
+#include "cli/job_loading.hpp"
+#include "search/launch_planner.hpp"
+
+namespace autolrs::cli {
+
+/// Runs the launches `planner` asks for (fresh, in its initial state) with the standard edges: the
+/// process launcher, the JSON-lines journal, the filesystem checkpoint store, summary.json /
+/// schedule.csv / losses.csv and the console. Prepares the run directory first (see
+/// prepare_run_dir). SIGINT, SIGTERM and SIGUSR1 stop the run cleanly; it then prints
+/// `autolrs: interrupted; continue with: <resume_command>`. Returns the exit status: 0 completed,
+/// 1 failed, 128 + signal interrupted. Throws spec::InputError for an unusable run directory or journal.
+int run_planned(const LoadedJob& loaded, search::LaunchPlanner& planner, bool resume, const std::string& resume_command);
+
+}  // namespace autolrs::cli
