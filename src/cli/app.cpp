@@ -7,6 +7,8 @@
 
 #include <CLI/CLI.hpp>
 
+#include "cli/baseline.hpp"
+#include "cli/oracle_schedule.hpp"
 #include "cli/run.hpp"
 #include "cli/simulate.hpp"
 #include "spec/input_error.hpp"
@@ -26,8 +28,13 @@ int main_entry(int argc, char** argv) {
 
   RunOptions run_options;
   subcommands.push_back({setup_run(app, run_options), [&] { return run_run(run_options); }});
+  BaselineOptions baseline_options;
+  subcommands.push_back({setup_baseline(app, baseline_options), [&] { return run_baseline(baseline_options); }});
   SimulateOptions simulate_options;
   subcommands.push_back({setup_simulate(app, simulate_options), [&] { return run_simulate(simulate_options); }});
+  OracleScheduleOptions oracle_options;
+  subcommands.push_back(
+      {setup_oracle_schedule(app, oracle_options), [&] { return run_oracle_schedule(oracle_options); }});
 
   try {
     app.parse(argc, argv);
