@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <stdexcept>
 
+#include "search/main_launch.hpp"
 #include "search/stage_plan.hpp"
 
 namespace autolrs::search {
@@ -288,34 +289,19 @@ void AutoLrsSearch::choose_stage_lr() {
 }
 
 void AutoLrsSearch::record_main(const LaunchRequest& request, const LaunchOutcome& outcome) {
-  const bool is_warmup = request.kind == LaunchKind::warmup;
-  if (outcome.status != OutcomeStatus::succeeded) {
-    if (m_main_attempt < m_job.trainer.max_retries) {
+  switch (record_main_launch(m_record, request, outcome, m_job.trainer.max_retries, m_reference_loss, m_failure)) {
+    case MainLaunchVerdict::retry:
       ++m_main_attempt;
       return;
-    }
-    m_main_launch_due = false;
-    m_failure = (is_warmup ? std::string("warmup") : "stage " + std::to_string(request.stage)) + " failed after " +
-                std::to_string(m_main_attempt + 1) + " attempt(s): " + outcome.reason;
-    return;
+    case MainLaunchVerdict::failed:
+      m_main_launch_due = false;
+      return;
+    case MainLaunchVerdict::completed:
+      if (request.kind == LaunchKind::stage) m_last_lr = request.lr;
+      m_main_launch_due = false;
+      begin_next_stage();
+      return;
   }
-  const std::optional<double> final_loss = last_finite_loss(outcome.train);
-  const std::optional<double> final_val_loss = last_finite_loss(outcome.val);
-  if (is_warmup) {
-    m_record.warmup->completed = true;
-    m_record.warmup->final_loss = final_loss;
-    m_record.warmup->final_val_loss = final_val_loss;
-  } else {
-    StageRecord& stage = m_record.stages.at(static_cast<size_t>(request.stage));
-    stage.completed = true;
-    stage.final_loss = final_loss;
-    stage.final_val_loss = final_val_loss;
-    m_last_lr = request.lr;
-  }
-  m_record.model_steps += request.steps;
-  if (final_loss) m_reference_loss = final_loss;
-  m_main_launch_due = false;
-  begin_next_stage();
 }
 
 }  // namespace autolrs::search

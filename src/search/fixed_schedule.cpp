@@ -5,6 +5,8 @@
 #include <numbers>
 #include <stdexcept>
 
+#include "search/main_launch.hpp"
+
 namespace autolrs::search {
 
 namespace {
@@ -141,33 +143,21 @@ void FixedSchedule::record(const LaunchRequest& request, const LaunchOutcome& ou
     throw std::logic_error("record: launch " + request.id() + " is not outstanding");
   }
   m_outstanding.clear();
-  const bool is_warmup = request.kind == LaunchKind::warmup;
-  if (outcome.status != OutcomeStatus::succeeded) {
-    if (m_attempt < m_job.trainer.max_retries) {
+  switch (record_main_launch(m_record, request, outcome, m_job.trainer.max_retries, m_reference_loss, m_failure)) {
+    case MainLaunchVerdict::retry:
       ++m_attempt;
       return;
-    }
-    m_failure = (is_warmup ? std::string("warmup") : "stage " + std::to_string(request.stage)) + " failed after " +
-                std::to_string(m_attempt + 1) + " attempt(s): " + outcome.reason;
-    return;
+    case MainLaunchVerdict::failed:
+      return;
+    case MainLaunchVerdict::completed:
+      if (request.kind == LaunchKind::warmup) {
+        m_warmup_due = false;
+      } else {
+        ++m_next_segment;
+      }
+      m_attempt = 0;
+      return;
   }
-  const std::optional<double> final_loss = last_finite_loss(outcome.train);
-  const std::optional<double> final_val_loss = last_finite_loss(outcome.val);
-  if (is_warmup) {
-    m_record.warmup->completed = true;
-    m_record.warmup->final_loss = final_loss;
-    m_record.warmup->final_val_loss = final_val_loss;
-    m_warmup_due = false;
-  } else {
-    StageRecord& stage = m_record.stages.back();
-    stage.completed = true;
-    stage.final_loss = final_loss;
-    stage.final_val_loss = final_val_loss;
-    ++m_next_segment;
-  }
-  m_record.model_steps += request.steps;
-  if (final_loss) m_reference_loss = final_loss;
-  m_attempt = 0;
 }
 
 }  // namespace autolrs::search
