@@ -58,11 +58,10 @@ int run_baseline(const BaselineOptions& options) {
                                  {"lr", schedule.peak_lr},
                                  {"segments", segmented ? nlohmann::json(schedule.segments) : nlohmann::json(nullptr)}};
   search::FixedSchedule planner(loaded.job, schedule);
-  std::string resume_command = "autolrs baseline " + options.spec_path + " --schedule " + options.schedule +
-                               " --lr " + spec::format_number(schedule.peak_lr);
-  if (options.segments) resume_command += " --segments " + std::to_string(*options.segments);
-  return run_planned(loaded, planner, options.resume,
-                     resume_command + (options.dry_run ? " --dry-run" : "") + " --resume");
+  std::string command = "autolrs baseline " + options.spec_path + " --schedule " + options.schedule + " --lr " +
+                        spec::format_number(schedule.peak_lr);
+  if (options.segments) command += " --segments " + std::to_string(*options.segments);
+  return run_planned(loaded, planner, options.resume, command);
 }
 
 }  // namespace autolrs::cli

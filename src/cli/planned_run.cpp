@@ -31,7 +31,7 @@ void install_stop_handlers() {
 
 }  // namespace
 
-int run_planned(const LoadedJob& loaded, search::LaunchPlanner& planner, bool resume, const std::string& resume_command) {
+int run_planned(const LoadedJob& loaded, search::LaunchPlanner& planner, bool resume, const std::string& command) {
   const spec::JobSpec& job = loaded.job;
   prepare_run_dir(job, resume);
 
@@ -52,7 +52,9 @@ int run_planned(const LoadedJob& loaded, search::LaunchPlanner& planner, bool re
     case orchestrator::RunStatus::interrupted:
     case orchestrator::RunStatus::running: break;
   }
-  std::cerr << "autolrs: interrupted; continue with: " << resume_command << "\n";
+  std::cerr << "autolrs: interrupted; continue with: " << command
+            << (loaded.identity.value("dry_run", false) ? " --dry-run" : "") << " --run-dir " << job.run_dir
+            << " --resume\n";
   return 128 + (g_stop_signal.load() != 0 ? g_stop_signal.load() : SIGTERM);
 }
 

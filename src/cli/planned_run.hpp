@@ -11,8 +11,10 @@ namespace autolrs::cli {
 /// process launcher, the JSON-lines journal, the filesystem checkpoint store, summary.json /
 /// schedule.csv / losses.csv and the console. Prepares the run directory first (see
 /// prepare_run_dir). SIGINT, SIGTERM and SIGUSR1 stop the run cleanly; it then prints
-/// `autolrs: interrupted; continue with: <resume_command>`. Returns the exit status: 0 completed,
-/// 1 failed, 128 + signal interrupted. Throws spec::InputError for an unusable run directory or journal.
-int run_planned(const LoadedJob& loaded, search::LaunchPlanner& planner, bool resume, const std::string& resume_command);
+/// `autolrs: interrupted; continue with: <command> [--dry-run] --run-dir <run dir> --resume`, where
+/// `command` is the subcommand with its own options (e.g. "autolrs run job.json"). Returns the exit
+/// status: 0 completed, 1 failed, 128 + signal interrupted. Throws spec::InputError for an unusable
+/// run directory or journal.
+int run_planned(const LoadedJob& loaded, search::LaunchPlanner& planner, bool resume, const std::string& command);
 
 }  // namespace autolrs::cli

@@ -18,8 +18,7 @@ CLI::App* setup_run(CLI::App& parent, RunOptions& options) {
 int run_run(const RunOptions& options) {
   const LoadedJob loaded = load_job(options.spec_path, options.run_dir, options.dry_run);
   search::AutoLrsSearch planner(loaded.job);
-  return run_planned(loaded, planner, options.resume,
-                     "autolrs run " + options.spec_path + (options.dry_run ? " --dry-run" : "") + " --resume");
+  return run_planned(loaded, planner, options.resume, "autolrs run " + options.spec_path);
 }
 
 }  // namespace autolrs::cli

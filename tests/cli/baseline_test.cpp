@@ -1,7 +1,12 @@
 #include <doctest/doctest.h>
 
+#include <signal.h>
+
+#include <chrono>
 #include <cmath>
 #include <filesystem>
+#include <sstream>
+#include <thread>
 #include <numbers>
 #include <string>
 #include <vector>
@@ -28,6 +33,12 @@ std::string dry_run_spec(long total_steps, const std::string& warmup = "") {
     "total_steps": )json" +
          std::to_string(total_steps) + (warmup.empty() ? "" : ", \"warmup\": " + warmup) +
          R"json(, "seed": 0, "simulator": {"task": "quadratic", "val_every": 50}})json";
+}
+
+/// A simulator spec whose steps take 10 ms, so a run can be interrupted midway.
+std::string slow_dry_run_spec() {
+  return R"json({"name": "slow", "trainer": {"command": ["python3", "train.py"], "loss": {"pattern": "\\bloss=(?P<loss>\\S+)"}},
+    "total_steps": 400, "simulator": {"step_ms": 10, "val_every": 50}})json";
 }
 
 /// The minimal example trainer (plain Python) as the job's trainer.
@@ -268,4 +279,36 @@ TEST_CASE("cli::baseline trains the minimal example trainer with every schedule,
       CHECK(summary.at("final_loss").get<double>() < 1.0);
     }
   }
+}
+
+TEST_CASE("cli::baseline stopped by SIGINT says how to resume, and that command finishes the run") {
+  TempDir dir;
+  write_text(dir / "job.json", slow_dry_run_spec());
+  const fs::path run_dir = dir / "run";
+  const pid_t pid = autolrs::testing::spawn_autolrs(
+      baseline_args(dir / "job.json", run_dir, {"--schedule", "linear", "--lr", "0.1", "--segments", "4", "--dry-run"}),
+      dir / "out.txt", dir / "err.txt");
+  // Waits (without a time assertion) until the second segment is running.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (!fs::exists(run_dir / "logs" / "stage-001.stdout.log") && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  kill(pid, SIGINT);
+  CHECK(autolrs::testing::wait_for(pid) == 130);
+  const std::string expected = "autolrs: interrupted; continue with: autolrs baseline " + (dir / "job.json").string() +
+                               " --schedule linear --lr 0.1 --segments 4 --dry-run --run-dir " + run_dir.string() +
+                               " --resume\n";
+  const std::string err = read_text(dir / "err.txt");
+  REQUIRE(err.ends_with(expected));
+
+  std::istringstream words(expected.substr(expected.find("autolrs baseline") + 8));
+  std::vector<std::string> args;
+  for (std::string word; words >> word;) args.push_back(word);
+  const Finished resumed = run_autolrs(dir.path(), args);
+  INFO(resumed.out, resumed.err);
+  CHECK(resumed.status == 0);
+  CHECK(lines_of(read_text(run_dir / "schedule.csv")).size() == 5);
+  const nlohmann::json summary = nlohmann::json::parse(read_text(run_dir / "summary.json"));
+  CHECK(summary.at("status") == "completed");
+  CHECK(summary.at("total_steps") == 400);
 }
