@@ -10,6 +10,8 @@
 #include "cli/forecast.hpp"
 #include "cli/report.hpp"
 #include "cli/range_test.hpp"
+#include "cli/baseline.hpp"
+#include "cli/oracle_schedule.hpp"
 #include "cli/run.hpp"
 #include "cli/simulate.hpp"
 #include "cli/validate.hpp"
@@ -30,6 +32,8 @@ int main_entry(int argc, char** argv) {
 
   RunOptions run_options;
   subcommands.push_back({setup_run(app, run_options), [&] { return run_run(run_options); }});
+  BaselineOptions baseline_options;
+  subcommands.push_back({setup_baseline(app, baseline_options), [&] { return run_baseline(baseline_options); }});
   SimulateOptions simulate_options;
   subcommands.push_back({setup_simulate(app, simulate_options), [&] { return run_simulate(simulate_options); }});
   ForecastOptions forecast_options;
@@ -40,6 +44,9 @@ int main_entry(int argc, char** argv) {
   subcommands.push_back({setup_range_test(app, range_test_options), [&] { return run_range_test(range_test_options); }});
   ValidateOptions validate_options;
   subcommands.push_back({setup_validate(app, validate_options), [&] { return run_validate(validate_options); }});
+  OracleScheduleOptions oracle_options;
+  subcommands.push_back(
+      {setup_oracle_schedule(app, oracle_options), [&] { return run_oracle_schedule(oracle_options); }});
 
   try {
     app.parse(argc, argv);

@@ -5,7 +5,7 @@
 #include <iostream>
 
 #include "cli/job_loading.hpp"
-#include "cli/run.hpp"
+#include "cli/planned_run.hpp"
 #include "journal/json_lines_journal.hpp"
 #include "orchestrator/run_orchestrator.hpp"
 #include "process/process_launcher.hpp"

@@ -20,8 +20,5 @@ struct RunOptions {
 CLI::App* setup_run(CLI::App& parent, RunOptions& options);
 int run_run(const RunOptions& options);
 
-/// Makes SIGINT, SIGTERM and SIGUSR1 (Slurm's warning before preemption) stop a run cleanly (running
-/// launches end, the journal stays consistent) and returns the flag they set, cleared.
-std::atomic<int>& install_stop_handlers();
 
 }  // namespace autolrs::cli

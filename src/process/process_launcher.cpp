@@ -217,6 +217,12 @@ class RunningLaunch {
       };
       if (command.timeout_s > 0) until(started + timeout);
       if (command.idle_timeout_s > 0) until(last_output + idle_timeout);
+      if (!m_streams[0].pipe && !m_streams[1].pipe) {
+        // Output closed: only the exit is awaited, and it normally follows at once. Check after 1 ms,
+        // doubling up to check_interval, rather than sleeping a whole interval on every launch.
+        wait = std::min(wait, m_exit_check_interval);
+        m_exit_check_interval = std::min(m_exit_check_interval * 2, check_interval);
+      }
 
       if (pump(wait, max_read_per_turn, true)) last_output = SteadyTime::now();
       reap();
@@ -352,6 +358,7 @@ class RunningLaunch {
   const LineObserver& m_observer;
   bool m_observer_stopped = false;
   bool m_trainer_reaped = false;
+  milliseconds m_exit_check_interval{1};  ///< next wait for the exit once the output has closed
   std::optional<int> m_status;
   bool m_ended = false;
 };

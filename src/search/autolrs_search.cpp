@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <stdexcept>
 
+#include "search/main_launch.hpp"
 #include "search/stage_plan.hpp"
 
 namespace autolrs::search {
@@ -18,13 +19,6 @@ std::uint64_t mix_seed(std::uint64_t value) {
   value = (value ^ (value >> 30)) * 0xBF58476D1CE4E5B9ULL;
   value = (value ^ (value >> 27)) * 0x94D049BB133111EBULL;
   return value ^ (value >> 31);
-}
-
-std::optional<double> last_finite(const std::vector<LossPoint>& series) {
-  for (auto it = series.rbegin(); it != series.rend(); ++it) {
-    if (std::isfinite(it->loss)) return it->loss;
-  }
-  return std::nullopt;
 }
 
 /// The stage's BO settings: the spec's bounds, narrowed to a window around the last stage's LR when
@@ -333,40 +327,25 @@ void AutoLrsSearch::choose_stage_lr() {
 }
 
 void AutoLrsSearch::record_main(const LaunchRequest& request, const LaunchOutcome& outcome) {
-  const bool is_warmup = request.kind == LaunchKind::warmup;
-  if (outcome.status != OutcomeStatus::succeeded) {
-    if (m_main_attempt < m_job.trainer.max_retries) {
+  switch (record_main_launch(m_record, request, outcome, m_job.trainer.max_retries, m_reference_loss, m_failure)) {
+    case MainLaunchVerdict::retry:
       ++m_main_attempt;
       return;
-    }
-    m_main_launch_due = false;
-    m_failure = (is_warmup ? std::string("warmup") : "stage " + std::to_string(request.stage)) + " failed after " +
-                std::to_string(m_main_attempt + 1) + " attempt(s): " + outcome.reason;
-    return;
+    case MainLaunchVerdict::failed:
+      m_main_launch_due = false;
+      return;
+    case MainLaunchVerdict::completed:
+      if (request.from_probe >= 0) {
+        // The winning probe's steps were the stage's first steps: they count as training, not search.
+        const long continued = m_record.stages.at(static_cast<size_t>(request.stage)).probe_steps;
+        m_record.model_steps += continued;
+        m_record.probe_steps -= continued;
+      }
+      if (request.kind == LaunchKind::stage) m_last_lr = request.lr;
+      m_main_launch_due = false;
+      begin_next_stage();
+      return;
   }
-  const std::optional<double> final_loss = last_finite(outcome.train);
-  const std::optional<double> final_val_loss = last_finite(outcome.val);
-  if (is_warmup) {
-    m_record.warmup->completed = true;
-    m_record.warmup->final_loss = final_loss;
-    m_record.warmup->final_val_loss = final_val_loss;
-  } else {
-    StageRecord& stage = m_record.stages.at(static_cast<size_t>(request.stage));
-    stage.completed = true;
-    stage.final_loss = final_loss;
-    stage.final_val_loss = final_val_loss;
-    m_last_lr = request.lr;
-  }
-  m_record.model_steps += request.steps;
-  if (request.from_probe >= 0) {
-    // The winning probe's steps were the stage's first steps: they count as training, not search.
-    const long continued = m_record.stages.at(static_cast<size_t>(request.stage)).probe_steps;
-    m_record.model_steps += continued;
-    m_record.probe_steps -= continued;
-  }
-  if (final_loss) m_reference_loss = final_loss;
-  m_main_launch_due = false;
-  begin_next_stage();
 }
 
 }  // namespace autolrs::search

@@ -94,6 +94,7 @@ struct SearchRecord {
   std::vector<StageRecord> stages;
   long model_steps = 0;  ///< steps of completed warmup and stage launches
   long probe_steps = 0;  ///< steps of finished probe launches (failed ones count what they ran: their budget)
+  int planned_stages = 0;  ///< stages the run will train when the planner knows up front (fixed schedules), else 0
 };
 
 }  // namespace autolrs::search

@@ -6,6 +6,13 @@
 
 namespace autolrs::search {
 
+std::optional<double> last_finite_loss(const std::vector<LossPoint>& series) {
+  for (auto it = series.rbegin(); it != series.rend(); ++it) {
+    if (std::isfinite(it->loss)) return it->loss;
+  }
+  return std::nullopt;
+}
+
 std::vector<LossPoint> place_on_launch_axis(const std::vector<RawLoss>& losses, long launch_steps, bool ran_to_end) {
   std::vector<LossPoint> placed;
   placed.reserve(losses.size());

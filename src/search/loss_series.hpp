@@ -27,6 +27,9 @@ struct RawLoss {
 /// Points whose step numbers go backwards are dropped.
 std::vector<LossPoint> place_on_launch_axis(const std::vector<RawLoss>& losses, long launch_steps, bool ran_to_end = true);
 
+/// The last finite loss of `series`, or nullopt when it has none (a launch's final loss).
+std::optional<double> last_finite_loss(const std::vector<LossPoint>& series);
+
 /// Decides when a running launch's loss has diverged: a non-finite loss, or one above
 /// `factor` × the reference loss (the stage's start loss when known, else the launch's first loss).
 class DivergenceMonitor {

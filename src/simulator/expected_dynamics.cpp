@@ -77,12 +77,15 @@ void advance(const Task& task, Moments& moments, std::span<const double> lrs) {
   }
 }
 
+Eigen::Matrix4d segment_transition(const Task& task, double h, const ScheduleSegment& segment) {
+  return matrix_power(step_matrix(h, segment.lr, task.momentum, noise_variance(task, h)), segment.steps);
+}
+
 void advance(const Task& task, Moments& moments, const ScheduleSegment& segment) {
   if (segment.steps <= 0) return;
   const std::vector<double> h = curvatures(task);
   for (std::size_t i = 0; i < h.size(); ++i) {
-    const Eigen::Matrix4d power =
-        matrix_power(step_matrix(h[i], segment.lr, task.momentum, noise_variance(task, h[i])), segment.steps);
+    const Eigen::Matrix4d power = segment_transition(task, h[i], segment);
     const Eigen::Vector4d next =
         power * Eigen::Vector4d(moments.theta_sq[i], moments.theta_velocity[i], moments.velocity_sq[i], 1.0);
     moments.theta_sq[i] = next[0];

@@ -4,6 +4,8 @@
 #include <span>
 #include <vector>
 
+#include <Eigen/Core>
+
 #include "simulator/simulator.hpp"
 #include "simulator/task.hpp"
 
@@ -34,6 +36,11 @@ void advance(const Task& task, Moments& moments, std::span<const double> lrs);
 /// Advances `moments` by a constant-LR segment in O(d·log steps): the recursion above is affine in
 /// (E[θ²], E[θv], E[v²]), so a segment is a power of its 4×4 augmented matrix.
 void advance(const Task& task, Moments& moments, const ScheduleSegment& segment);
+
+/// The affine map of one dimension's moments over a constant-LR segment, for curvature h: the 4×4
+/// matrix taking (E[θ²], E[θv], E[v²], 1) before the segment to the same after it (the one-step
+/// recursion's augmented matrix to the power segment.steps; the identity for steps ≤ 0).
+Eigen::Matrix4d segment_transition(const Task& task, double h, const ScheduleSegment& segment);
 
 /// E[L(θ)] = ½ Σ h_i E[θ_i²]; +inf when the moments overflowed (the schedule diverges).
 double expected_loss(const Task& task, const Moments& moments);

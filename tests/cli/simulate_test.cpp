@@ -1,9 +1,6 @@
 #include <doctest/doctest.h>
 
-#include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -17,58 +14,26 @@
 #include "cli/simulate.hpp"
 #include "simulator/checkpoint.hpp"
 #include "spec/input_error.hpp"
+#include "support/autolrs_process.hpp"
 #include "support/temp_dir.hpp"
-
-extern char** environ;
 
 namespace {
 
+using autolrs::testing::Finished;
 using autolrs::testing::read_text;
 using autolrs::testing::TempDir;
+using autolrs::testing::wait_for;
 namespace fs = std::filesystem;
 
-/// Starts the built `autolrs simulate <args>` with stdout and stderr going to `out` and `err`.
-pid_t spawn_simulate(const std::vector<std::string>& args, const fs::path& out, const fs::path& err) {
-  std::vector<std::string> argv_strings{AUTOLRS_BINARY, "simulate"};
-  argv_strings.insert(argv_strings.end(), args.begin(), args.end());
-  std::vector<char*> argv;
-  for (std::string& arg : argv_strings) argv.push_back(arg.data());
-  argv.push_back(nullptr);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&actions, 1, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  posix_spawn_file_actions_addopen(&actions, 2, err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  pid_t pid = 0;
-  const int failed = posix_spawn(&pid, AUTOLRS_BINARY, &actions, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  REQUIRE(failed == 0);
-  return pid;
+std::vector<std::string> simulate_args(const std::vector<std::string>& args) {
+  std::vector<std::string> full{"simulate"};
+  full.insert(full.end(), args.begin(), args.end());
+  return full;
 }
-
-/// The exit status, or −signal when the process was killed.
-int wait_for(pid_t pid) {
-  int status = 0;
-  REQUIRE(waitpid(pid, &status, 0) == pid);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status);
-}
-
-struct Finished {
-  int status = 0;
-  std::string out;
-  std::string err;
-};
 
 /// Runs `autolrs simulate <args>` in `dir` to completion.
 Finished simulate(const TempDir& dir, const std::vector<std::string>& args) {
-  static int run = 0;
-  const fs::path out = dir / ("out" + std::to_string(run) + ".txt");
-  const fs::path err = dir / ("err" + std::to_string(run++) + ".txt");
-  const int status = wait_for(spawn_simulate(args, out, err));
-  Finished finished{status, read_text(out), read_text(err)};
-  fs::remove(out);
-  fs::remove(err);
-  return finished;
+  return autolrs::testing::run_autolrs(dir.path(), simulate_args(args));
 }
 
 std::vector<std::string> lines_of(const std::string& text) {
@@ -266,7 +231,7 @@ TEST_CASE("cli::simulate --hang-at-step stops printing until killed, ignoring SI
     std::vector<std::string> args{"--lr", "0.05", "--steps", "10", "--hang-at-step", "5", "--save",
                                   ckpt(dir, "h.ckpt")};
     if (ignore_sigterm) args.push_back("--ignore-sigterm");
-    const pid_t pid = spawn_simulate(args, dir / "hang.out", dir / "hang.err");
+    const pid_t pid = autolrs::testing::spawn_autolrs(simulate_args(args), dir / "hang.out", dir / "hang.err");
     // Waits (without a time assertion) for the last line before the hang.
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
     while (read_text(dir / "hang.out").find("step=4 loss=") == std::string::npos &&

@@ -1,0 +1,67 @@
+#include "cli/baseline.hpp"
+
+#include <cmath>
+
+#include "cli/job_loading.hpp"
+#include "cli/planned_run.hpp"
+#include "search/fixed_schedule.hpp"
+#include "spec/command_template.hpp"
+#include "spec/input_error.hpp"
+
+namespace autolrs::cli {
+
+namespace {
+
+search::ScheduleSpec schedule_of(const BaselineOptions& options) {
+  search::ScheduleSpec schedule;
+  schedule.shape = *search::schedule_shape_from_name(options.schedule);  // CLI11 checked the name
+  if (!std::isfinite(options.peak_lr) || options.peak_lr <= 0) {
+    throw spec::InputError("--lr", "must be finite and > 0, got " + spec::format_number(options.peak_lr));
+  }
+  schedule.peak_lr = options.peak_lr;
+  if (options.segments) {
+    if (search::is_piecewise_constant(schedule.shape)) {
+      throw spec::InputError("--segments", "applies to cosine and linear schedules only (" + options.schedule +
+                                               " runs as its own constant pieces)");
+    }
+    if (*options.segments < 1) throw spec::InputError("--segments", "must be >= 1, got " + std::to_string(*options.segments));
+    schedule.segments = *options.segments;
+  }
+  return schedule;
+}
+
+}  // namespace
+
+CLI::App* setup_baseline(CLI::App& parent, BaselineOptions& options) {
+  CLI::App* command = parent.add_subcommand(
+      "baseline", "Train with a fixed learning-rate schedule, launched like `run` (to compare against AutoLRS)");
+  command->add_option("spec", options.spec_path, "Job spec (JSON)")->required();
+  command->add_option("--schedule", options.schedule, "Schedule shape")
+      ->required()
+      ->check(CLI::IsMember({"constant", "cosine", "step", "linear"}));
+  command->add_option("--lr", options.peak_lr, "Peak learning rate (the constant one for --schedule constant)")->required();
+  command->add_option_function<int>(
+      "--segments", [&options](const int& segments) { options.segments = segments; },
+      "Constant-LR launches a cosine or linear schedule is cut into (default " +
+          std::to_string(search::default_schedule_segments) + ")");
+  command->add_option("--run-dir", options.run_dir, "Run directory (overrides the spec's run_dir)");
+  command->add_flag("--dry-run", options.dry_run, "Use the built-in training simulator as the trainer");
+  command->add_flag("--resume", options.resume, "Continue the run recorded in the run directory's journal");
+  return command;
+}
+
+int run_baseline(const BaselineOptions& options) {
+  const search::ScheduleSpec schedule = schedule_of(options);
+  LoadedJob loaded = load_job(options.spec_path, options.run_dir, options.dry_run);
+  const bool segmented = !search::is_piecewise_constant(schedule.shape);
+  loaded.identity["baseline"] = {{"schedule", options.schedule},
+                                 {"lr", schedule.peak_lr},
+                                 {"segments", segmented ? nlohmann::json(schedule.segments) : nlohmann::json(nullptr)}};
+  search::FixedSchedule planner(loaded.job, schedule);
+  std::string command = "autolrs baseline " + options.spec_path + " --schedule " + options.schedule + " --lr " +
+                        spec::format_number(schedule.peak_lr);
+  if (options.segments) command += " --segments " + std::to_string(*options.segments);
+  return run_planned(loaded, planner, options.resume, command);
+}
+
+}  // namespace autolrs::cli

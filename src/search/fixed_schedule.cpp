@@ -1,0 +1,163 @@
+#include "search/fixed_schedule.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <numbers>
+#include <stdexcept>
+
+#include "search/main_launch.hpp"
+
+namespace autolrs::search {
+
+namespace {
+
+constexpr ScheduleShape all_shapes[] = {ScheduleShape::constant, ScheduleShape::cosine, ScheduleShape::step,
+                                        ScheduleShape::linear};
+
+/// Mean of the per-step LR over the steps a … b−1 of an N-step cosine or linear schedule (closed
+/// forms in the header).
+double mean_lr(ScheduleShape shape, double peak_lr, long a, long b, long n) {
+  const double count = static_cast<double>(b - a);
+  const double total = static_cast<double>(n);
+  if (shape == ScheduleShape::linear) return peak_lr * (1.0 - static_cast<double>(a + b - 1) / (2.0 * total));
+  const double half_angle = std::numbers::pi / (2.0 * total);
+  const double cosine_sum =
+      std::sin(count * half_angle) * std::cos(static_cast<double>(a + b - 1) * half_angle) / std::sin(half_angle);
+  return peak_lr * 0.5 * (1.0 + cosine_sum / count);
+}
+
+}  // namespace
+
+const char* to_string(ScheduleShape shape) {
+  switch (shape) {
+    case ScheduleShape::constant: return "constant";
+    case ScheduleShape::cosine: return "cosine";
+    case ScheduleShape::step: return "step";
+    case ScheduleShape::linear: return "linear";
+  }
+  return "?";
+}
+
+std::optional<ScheduleShape> schedule_shape_from_name(std::string_view name) {
+  for (ScheduleShape shape : all_shapes) {
+    if (name == to_string(shape)) return shape;
+  }
+  return std::nullopt;
+}
+
+bool is_piecewise_constant(ScheduleShape shape) {
+  return shape == ScheduleShape::constant || shape == ScheduleShape::step;
+}
+
+std::vector<ScheduleSegment> schedule_segments(const ScheduleSpec& schedule, long steps) {
+  if (steps < 1) throw std::invalid_argument("schedule_segments: steps must be >= 1");
+  if (!std::isfinite(schedule.peak_lr) || schedule.peak_lr <= 0) {
+    throw std::invalid_argument("schedule_segments: peak_lr must be finite and > 0");
+  }
+  if (schedule.segments < 1) throw std::invalid_argument("schedule_segments: segments must be >= 1");
+  const double peak = schedule.peak_lr;
+  std::vector<ScheduleSegment> segments;
+  switch (schedule.shape) {
+    case ScheduleShape::constant:
+      segments.push_back({0, steps, peak});
+      break;
+    case ScheduleShape::step: {
+      const long bounds[] = {0, steps / 2, steps * 3 / 4, steps};
+      // Divided rather than multiplied by 0.1: a peak of 0.1 gives exactly 0.01 and 0.001.
+      const double divisors[] = {1, 10, 100};
+      for (int piece = 0; piece < 3; ++piece) {
+        if (bounds[piece + 1] > bounds[piece]) {
+          segments.push_back({bounds[piece], bounds[piece + 1] - bounds[piece], peak / divisors[piece]});
+        }
+      }
+      break;
+    }
+    case ScheduleShape::cosine:
+    case ScheduleShape::linear: {
+      const long count = std::min<long>(schedule.segments, steps);
+      for (long k = 0; k < count; ++k) {
+        const long start = k * steps / count;
+        const long end = (k + 1) * steps / count;
+        segments.push_back({start, end - start, mean_lr(schedule.shape, peak, start, end, steps)});
+      }
+      break;
+    }
+  }
+  return segments;
+}
+
+FixedSchedule::FixedSchedule(const spec::JobSpec& job, const ScheduleSpec& schedule)
+    : m_job(job), m_segments(schedule_segments(schedule, job.total_steps - job.warmup.steps)) {
+  m_record.planned_stages = static_cast<int>(m_segments.size());
+  if (m_job.warmup.steps > 0) {
+    m_record.warmup.emplace();
+    m_record.warmup->lr = m_job.warmup.lr;
+    m_record.warmup->steps = m_job.warmup.steps;
+    m_warmup_due = true;
+  }
+}
+
+bool FixedSchedule::finished() const {
+  return !m_failure && m_outstanding.empty() && !m_warmup_due && m_next_segment == m_segments.size();
+}
+
+LaunchRequest FixedSchedule::next_request() const {
+  LaunchRequest request;
+  request.attempt = m_attempt;
+  if (m_warmup_due) {
+    request.kind = LaunchKind::warmup;
+    request.lr = m_job.warmup.lr;
+    request.steps = m_job.warmup.steps;
+    return request;
+  }
+  const ScheduleSegment& segment = m_segments[m_next_segment];
+  request.kind = LaunchKind::stage;
+  request.stage = static_cast<int>(m_next_segment);
+  request.lr = segment.lr;
+  request.steps = segment.steps;
+  request.start_step = m_job.warmup.steps + segment.start_step;
+  return request;
+}
+
+std::vector<LaunchRequest> FixedSchedule::next_launches(int free_slots) {
+  if (free_slots <= 0 || m_failure || !m_outstanding.empty() || finished()) return {};
+  const LaunchRequest request = next_request();
+  if (request.kind == LaunchKind::warmup) {
+    ++m_record.warmup->attempts;
+  } else {
+    if (m_record.stages.size() == m_next_segment) {
+      StageRecord& stage = m_record.stages.emplace_back();
+      stage.index = request.stage;
+      stage.start_step = request.start_step;
+      stage.steps = request.steps;
+      stage.lr = request.lr;
+    }
+    ++m_record.stages.back().attempts;
+  }
+  m_outstanding.push_back(request);
+  return {request};
+}
+
+void FixedSchedule::record(const LaunchRequest& request, const LaunchOutcome& outcome) {
+  if (m_outstanding.empty() || !(m_outstanding.front() == request)) {
+    throw std::logic_error("record: launch " + request.id() + " is not outstanding");
+  }
+  m_outstanding.clear();
+  switch (record_main_launch(m_record, request, outcome, m_job.trainer.max_retries, m_reference_loss, m_failure)) {
+    case MainLaunchVerdict::retry:
+      ++m_attempt;
+      return;
+    case MainLaunchVerdict::failed:
+      return;
+    case MainLaunchVerdict::completed:
+      if (request.kind == LaunchKind::warmup) {
+        m_warmup_due = false;
+      } else {
+        ++m_next_segment;
+      }
+      m_attempt = 0;
+      return;
+  }
+}
+
+}  // namespace autolrs::search

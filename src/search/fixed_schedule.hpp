@@ -1,0 +1,93 @@
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "search/launch_planner.hpp"
+#include "search/launch_types.hpp"
+#include "spec/job_spec.hpp"
+
+namespace autolrs::search {
+
+/// The shape of a hand-written learning-rate schedule, as a function of the step t = 0 … N−1 of the
+/// N steps after the warmup, with peak LR η:
+///   constant  η
+///   cosine    η·½(1 + cos(πt/N))            (Loshchilov and Hutter, ICLR 2017; no restarts, decays to 0)
+///   step      η for t < ⌊N/2⌋, η/10 for t < ⌊3N/4⌋, η/100 after (the ×0.1 drops of He et al., CVPR 2016)
+///   linear    η·(1 − t/N)
+enum class ScheduleShape { constant, cosine, step, linear };
+
+const char* to_string(ScheduleShape shape);
+/// The shape called `name` ("constant", "cosine", "step", "linear"), or nullopt.
+std::optional<ScheduleShape> schedule_shape_from_name(std::string_view name);
+
+/// True for the shapes that are piecewise constant already (constant, step): they run as their own
+/// pieces, and a segment count does not apply to them.
+bool is_piecewise_constant(ScheduleShape shape);
+
+/// Segments a cosine or linear schedule is cut into when the user gives no count.
+inline constexpr int default_schedule_segments = 20;
+
+/// A fixed schedule: the shape, its peak LR (> 0) and, for cosine and linear, the number of
+/// piecewise-constant launches K (≥ 1) it is cut into.
+struct ScheduleSpec {
+  ScheduleShape shape = ScheduleShape::constant;
+  double peak_lr = 0;
+  int segments = default_schedule_segments;
+};
+
+/// One constant-LR launch of a fixed schedule, on the post-warmup step axis.
+struct ScheduleSegment {
+  long start_step = 0;  ///< 0-based step after the warmup where the segment starts
+  long steps = 0;       ///< ≥ 1
+  double lr = 0;
+  bool operator==(const ScheduleSegment&) const = default;
+};
+
+/// The piecewise-constant launches of `schedule` over `steps` (≥ 1) post-warmup steps, in order,
+/// covering them exactly. constant: one segment; step: its three pieces (empty ones dropped, so
+/// fewer when steps < 4); cosine and linear: min(K, steps) segments, segment k covering
+/// [⌊k·N/K⌋, ⌊(k+1)·N/K⌋), at the mean of the per-step LR over its steps, so the launches add up to
+/// the same total LR Σ_t lr_t as the per-step schedule (first-order progress is preserved):
+///   linear  η·(1 − (a + b − 1)/(2N))                                   for steps a … b−1
+///   cosine  η/2·(1 + sin(π(b−a)/(2N))·cos(π(a+b−1)/(2N)) / ((b−a)·sin(π/(2N))))
+/// (the cosine sum Σ_{t=a}^{b−1} cos(πt/N) in closed form, the Dirichlet-kernel identity).
+/// Throws std::invalid_argument for steps < 1, peak_lr ≤ 0 or not finite, or segments < 1.
+std::vector<ScheduleSegment> schedule_segments(const ScheduleSpec& schedule, long steps);
+
+/// A baseline planner: the job's warmup (if any), then the schedule's segments as stage launches,
+/// one at a time, each from the previous one's checkpoint; no probes. A failed launch is retried up to
+/// trainer.max_retries times, as AutoLrsSearch retries its stage launches; then the run fails.
+/// Stage i of the record is segment i (lr set, probe_steps 0), appended when first launched.
+class FixedSchedule : public LaunchPlanner {
+ public:
+  /// Throws std::invalid_argument like schedule_segments.
+  FixedSchedule(const spec::JobSpec& job, const ScheduleSpec& schedule);
+
+  std::vector<LaunchRequest> next_launches(int free_slots) override;
+  void record(const LaunchRequest& request, const LaunchOutcome& outcome) override;
+  const std::vector<LaunchRequest>& outstanding() const override { return m_outstanding; }
+  bool finished() const override;
+  const std::optional<std::string>& failure() const override { return m_failure; }
+  const SearchRecord& progress() const override { return m_record; }
+  std::optional<double> reference_loss() const override { return m_reference_loss; }
+
+  const std::vector<ScheduleSegment>& segments() const { return m_segments; }
+
+ private:
+  LaunchRequest next_request() const;
+
+  spec::JobSpec m_job;
+  std::vector<ScheduleSegment> m_segments;
+  SearchRecord m_record;
+  std::vector<LaunchRequest> m_outstanding;
+  std::optional<double> m_reference_loss;
+  std::optional<std::string> m_failure;
+  bool m_warmup_due = false;
+  size_t m_next_segment = 0;
+  int m_attempt = 0;
+};
+
+}  // namespace autolrs::search

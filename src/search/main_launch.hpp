@@ -1,0 +1,26 @@
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "search/launch_types.hpp"
+
+namespace autolrs::search {
+
+/// What the outcome of a main launch (the warmup or a stage) means for the run.
+enum class MainLaunchVerdict {
+  retry,      ///< it failed and may be launched again (request.attempt < max_retries)
+  failed,     ///< it failed past its retries: the run fails
+  completed   ///< it trained its steps
+};
+
+/// Records the outcome of the main launch `request` in `record`, the same way for every planner.
+/// Completed: the warmup or stage `request.stage` is marked completed with its last finite train and
+/// val losses, its steps are added to model_steps, and `reference_loss` becomes its last finite train
+/// loss when it has one. Failed past retries: `failure` says e.g. "stage 3 failed after 3
+/// attempt(s): <reason>". `record` must hold the warmup or that stage.
+MainLaunchVerdict record_main_launch(SearchRecord& record, const LaunchRequest& request, const LaunchOutcome& outcome,
+                                     int max_retries, std::optional<double>& reference_loss,
+                                     std::optional<std::string>& failure);
+
+}  // namespace autolrs::search
