@@ -33,8 +33,9 @@ std::optional<double> probe_forecast(const search::LaunchRequest& request, const
   return probe.forecast->prediction;
 }
 
-std::string launch_label(const search::LaunchRequest& request, const spec::JobSpec& job) {
-  const int stage_count = search::planned_stage_count(job.search, job.total_steps - job.warmup.steps);
+std::string launch_label(const search::LaunchRequest& request, const spec::JobSpec& job, int planned_stages) {
+  const int stage_count = planned_stages > 0 ? planned_stages
+                                             : search::planned_stage_count(job.search, job.total_steps - job.warmup.steps);
   switch (request.kind) {
     case search::LaunchKind::warmup: return format("[warmup]      train %ld steps", request.steps);
     case search::LaunchKind::probe:
@@ -48,7 +49,7 @@ std::string launch_label(const search::LaunchRequest& request, const spec::JobSp
 std::string launch_line(const orchestrator::LaunchReport& report, const orchestrator::RunState& state) {
   const search::LaunchRequest& request = report.request;
   const search::LaunchOutcome& outcome = report.outcome;
-  std::string line = launch_label(request, state.job) + format("  lr=%.3e", request.lr);
+  std::string line = launch_label(request, state.job, state.progress.planned_stages) + format("  lr=%.3e", request.lr);
   if (request.attempt > 0) line += format(" (retry %d)", request.attempt);
   line += "  loss=" + loss_text(last_loss(outcome.train));
   if (!outcome.val.empty()) line += "  val=" + loss_text(last_loss(outcome.val));

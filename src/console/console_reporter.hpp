@@ -9,7 +9,7 @@
 namespace autolrs::console {
 
 /// What a launch is, e.g. "[stage 2/5] probe 3/10", "[stage 2/5] train 1000 steps", "[warmup]      train 50 steps".
-std::string launch_label(const search::LaunchRequest& request, const spec::JobSpec& job);
+std::string launch_label(const search::LaunchRequest& request, const spec::JobSpec& job, int planned_stages = 0);
 
 /// One line about a finished launch: stage k/N, probe j/K, LR, last loss, forecast, wall time, e.g.
 /// "[stage 1/5] probe 3/10  lr=1.000e-02  loss=0.4  val=0.5  forecast=0.3  (1.2 s)".
