@@ -22,8 +22,8 @@ LoadedJob load_job(const std::string& spec_path, const std::string& run_dir_over
 /// The simulator's command for a dry run, as a trainer spec (argv, resume args and loss patterns).
 spec::TrainerSpec simulator_trainer(const std::string& autolrs_binary, const spec::JobSpec& job);
 
-/// Creates the run directory and its logs/ and checkpoints/ folders. A run dir holding a journal is
-/// refused without `resume` (and one without a journal is refused with it). Throws spec::InputError.
+/// Creates the run directory and its logs/ and checkpoints/ folders. A run dir whose journal holds a
+/// record is refused without `resume` (and one without is refused with it). Throws spec::InputError.
 void prepare_run_dir(const spec::JobSpec& job, bool resume);
 
 /// Absolute path of the running autolrs binary.

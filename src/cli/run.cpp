@@ -8,6 +8,7 @@
 #include "console/console_reporter.hpp"
 #include "journal/json_lines_journal.hpp"
 #include "orchestrator/run_orchestrator.hpp"
+#include "process/leftover_processes.hpp"
 #include "process/process_launcher.hpp"
 #include "process/steady_clock.hpp"
 #include "report/run_outputs_writer.hpp"
@@ -48,6 +49,11 @@ int run_run(const RunOptions& options) {
   const spec::JobSpec& job = loaded.job;
   prepare_run_dir(job, options.resume);
 
+  if (options.resume) {
+    // Processes the previous autolrs's launches left running (it was SIGKILLed, and PR_SET_PDEATHSIG
+    // reaches only a trainer, not its workers) must not write into the run while it goes on.
+    process::kill_processes_with_env(orchestrator::run_dir_env_var, job.run_dir);
+  }
   g_stop_signal.store(0);
   install_stop_handlers();
   process::ProcessLauncher launcher(&g_stop_signal);
@@ -60,14 +66,18 @@ int run_run(const RunOptions& options) {
       job, loaded.identity,
       orchestrator::RunContext{launcher, journal, checkpoints, clock, {&outputs, &console}, &g_stop_signal});
   search::AutoLrsSearch planner(job);
+  const std::string resume_command = "autolrs run " + options.spec_path + (options.dry_run ? " --dry-run" : "") +
+                                     (options.run_dir.empty() ? "" : " --run-dir " + options.run_dir) + " --resume";
   switch (orchestrator.run(planner, options.resume)) {
     case orchestrator::RunStatus::completed: return 0;
-    case orchestrator::RunStatus::failed: return 1;
+    case orchestrator::RunStatus::failed:
+      std::cerr << "autolrs: the run failed (see above); once the cause is fixed, continue with: " << resume_command
+                << "\n";
+      return 1;
     case orchestrator::RunStatus::interrupted:
     case orchestrator::RunStatus::running: break;
   }
-  std::cerr << "autolrs: interrupted; continue with: autolrs run " << options.spec_path
-            << (options.dry_run ? " --dry-run" : "") << " --resume\n";
+  std::cerr << "autolrs: interrupted; continue with: " << resume_command << "\n";
   return 128 + (g_stop_signal.load() != 0 ? g_stop_signal.load() : SIGTERM);
 }
 

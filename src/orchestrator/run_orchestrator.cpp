@@ -7,6 +7,7 @@
 #include <deque>
 #include <limits>
 #include <mutex>
+#include <set>
 #include <thread>
 
 #include "search/search_json.hpp"
@@ -123,9 +124,24 @@ void RunOrchestrator::replay_journal(search::LaunchPlanner& search) {
                                            changed_paths(recorded_identity, m_run_identity) +
                                            "); start a new run in another run_dir");
   }
+  // A run that stopped on a failure is resumed by running the launch whose result failed it (the
+  // last result) once more: its result is set aside, and the journal says so for later resumes.
+  std::set<size_t> set_aside;
+  for (const nlohmann::json& record : records) {
+    if (record.value("type", "") == "retried") set_aside.insert(record.at("result_record").get<size_t>());
+  }
+  if (records.back().value("type", "") == "finished" && records.back().value("status", "") == to_string(RunStatus::failed)) {
+    for (size_t i = records.size(); i-- > 1;) {
+      if (records[i].value("type", "") != "result") continue;
+      set_aside.insert(i);
+      m_context.journal.append({{"type", "retried"}, {"result_record", i}});
+      break;
+    }
+  }
   for (size_t i = 1; i < records.size(); ++i) {
     const nlohmann::json& record = records[i];
     const std::string type = record.value("type", "");
+    if (type == "result" && set_aside.count(i) != 0) continue;
     if (type == "issued") {
       const std::vector<LaunchRequest> issued = search.next_launches(record.at("free_slots").get<int>());
       if (issued != record.at("launches").get<std::vector<LaunchRequest>>()) {
@@ -145,7 +161,10 @@ void RunOrchestrator::replay_journal(search::LaunchPlanner& search) {
       if (is_main(report.request) && report.outcome.status == OutcomeStatus::succeeded) {
         m_step_checkpoints[report.request.start_step + report.request.steps] = report.checkpoint;
       }
+      const LaunchRequest request = report.request;
       m_reports.push_back(std::move(report));
+      // Again, as after the original result: a kill between journaling it and pruning left files.
+      prune_checkpoints(request);
     }
   }
 }
@@ -174,6 +193,7 @@ LaunchCommand RunOrchestrator::build_command(const LaunchRequest& request, int s
   command.argv = spec::expand_command(argv_template, values);
   command.env = m_job.trainer.env;
   for (const auto& [name, value] : slot_spec.env) command.env[name] = value;
+  command.env[run_dir_env_var] = m_job.run_dir;
   command.workdir = m_job.trainer.workdir;
   const std::string log_stem = m_job.run_dir + "/logs/" + request.id();
   command.stdout_log = log_stem + ".stdout.log";
