@@ -1,10 +1,6 @@
 #include <doctest/doctest.h>
 
-#include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -17,9 +13,8 @@
 #include "cli/simulate.hpp"
 #include "simulator/checkpoint.hpp"
 #include "spec/input_error.hpp"
+#include "support/child_process.hpp"
 #include "support/temp_dir.hpp"
-
-extern char** environ;
 
 namespace {
 
@@ -29,29 +24,13 @@ namespace fs = std::filesystem;
 
 /// Starts the built `autolrs simulate <args>` with stdout and stderr going to `out` and `err`.
 pid_t spawn_simulate(const std::vector<std::string>& args, const fs::path& out, const fs::path& err) {
-  std::vector<std::string> argv_strings{AUTOLRS_BINARY, "simulate"};
-  argv_strings.insert(argv_strings.end(), args.begin(), args.end());
-  std::vector<char*> argv;
-  for (std::string& arg : argv_strings) argv.push_back(arg.data());
-  argv.push_back(nullptr);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&actions, 1, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  posix_spawn_file_actions_addopen(&actions, 2, err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  pid_t pid = 0;
-  const int failed = posix_spawn(&pid, AUTOLRS_BINARY, &actions, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  REQUIRE(failed == 0);
-  return pid;
+  std::vector<std::string> argv{AUTOLRS_BINARY, "simulate"};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return autolrs::testing::spawn_process(argv, out, err);
 }
 
 /// The exit status, or −signal when the process was killed.
-int wait_for(pid_t pid) {
-  int status = 0;
-  REQUIRE(waitpid(pid, &status, 0) == pid);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status);
-}
+int wait_for(pid_t pid) { return autolrs::testing::wait_for_exit(pid).status; }
 
 struct Finished {
   int status = 0;

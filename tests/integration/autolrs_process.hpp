@@ -2,15 +2,8 @@
 
 // Runs the built autolrs binary as a real process, for the integration tests.
 
-#include <dirent.h>
-#include <fcntl.h>
-#include <signal.h>
-#include <spawn.h>
-#include <sys/resource.h>
-#include <sys/wait.h>
-#include <unistd.h>
+#include <sys/types.h>
 
-#include <cerrno>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -22,46 +15,17 @@
 #include <doctest/doctest.h>
 #include <nlohmann/json.hpp>
 
+#include "support/child_process.hpp"
 #include "support/temp_dir.hpp"
-
-extern char** environ;
 
 namespace autolrs::testing {
 
-/// Starts `autolrs <args>` with stdin from /dev/null and stdout/stderr appended to `out`/`err`.
+/// Starts `autolrs <args>`; stdout and stderr are appended to `out` and `err`.
 inline pid_t spawn_autolrs(const std::vector<std::string>& args, const std::filesystem::path& out,
                            const std::filesystem::path& err) {
-  std::vector<std::string> argv_strings{AUTOLRS_BINARY};
-  argv_strings.insert(argv_strings.end(), args.begin(), args.end());
-  std::vector<char*> argv;
-  for (std::string& arg : argv_strings) argv.push_back(arg.data());
-  argv.push_back(nullptr);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&actions, 1, out.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-  posix_spawn_file_actions_addopen(&actions, 2, err.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-  pid_t pid = 0;
-  const int failed = posix_spawn(&pid, AUTOLRS_BINARY, &actions, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  REQUIRE(failed == 0);
-  return pid;
-}
-
-struct Exit {
-  int status = 0;        ///< the exit status, or −signal when the process was killed
-  long max_rss_kib = 0;  ///< peak resident memory of the process and the children it reaped
-};
-
-inline Exit wait_for(pid_t pid) {
-  int status = 0;
-  rusage usage{};
-  pid_t waited;
-  do {
-    waited = ::wait4(pid, &status, 0, &usage);
-  } while (waited < 0 && errno == EINTR);
-  REQUIRE(waited == pid);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status), usage.ru_maxrss};
+  std::vector<std::string> argv{AUTOLRS_BINARY};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return spawn_process(argv, out, err, true);
 }
 
 struct Finished {
@@ -76,7 +40,7 @@ inline Finished run_autolrs(const TempDir& dir, const std::vector<std::string>& 
   static int run = 0;
   const std::filesystem::path out = dir / ("autolrs" + std::to_string(run) + ".out");
   const std::filesystem::path err = dir / ("autolrs" + std::to_string(run++) + ".err");
-  const Exit exit = wait_for(spawn_autolrs(args, out, err));
+  const Exit exit = wait_for_exit(spawn_autolrs(args, out, err));
   return {exit.status, read_text(out), read_text(err), exit.max_rss_kib};
 }
 

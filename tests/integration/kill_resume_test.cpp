@@ -110,7 +110,7 @@ TEST_CASE("integration: a run SIGKILLed at random moments and resumed each time 
                                                       dir / "killed.err");
     std::this_thread::sleep_for(reference_duration * life_fraction(random));
     ::kill(pid, SIGKILL);
-    const int status = autolrs::testing::wait_for(pid).status;
+    const int status = autolrs::testing::wait_for_exit(pid).status;
     if (status == 0) {  // it finished before the kill
       finished_early = true;
       break;
@@ -145,7 +145,7 @@ TEST_CASE("integration: SIGINT and SIGTERM stop a run with 130 and 143, resumabl
     const pid_t pid = autolrs::testing::spawn_autolrs(run_args(spec, run_dir, resume), dir / "signal.out", err);
     REQUIRE(wait_for_progress(pid, run_dir, results));
     ::kill(pid, signal_number);
-    CHECK(autolrs::testing::wait_for(pid).status == 128 + signal_number);
+    CHECK(autolrs::testing::wait_for_exit(pid).status == 128 + signal_number);
     const json summary = read_json(run_dir / "summary.json");
     CHECK(summary.at("status") == "interrupted");
     CHECK(read_text(err).find("autolrs: interrupted; continue with: autolrs run " + spec + " --dry-run --run-dir " +
@@ -180,7 +180,7 @@ TEST_CASE("integration: a trainer dies with its SIGKILLed autolrs, and the resum
   REQUIRE(groups.size() == 1);
   const pid_t trainer = groups.front();  // the group's leader
   ::kill(pid, SIGKILL);
-  CHECK(autolrs::testing::wait_for(pid).status == -SIGKILL);
+  CHECK(autolrs::testing::wait_for_exit(pid).status == -SIGKILL);
   // PR_SET_PDEATHSIG kills the trainer itself; its worker (a grandchild of autolrs) is not reached.
   const auto trainer_gone_by = std::chrono::steady_clock::now() + std::chrono::seconds(20);
   auto alive = [&] {
@@ -197,7 +197,7 @@ TEST_CASE("integration: a trainer dies with its SIGKILLed autolrs, and the resum
   const pid_t resumed = autolrs::testing::spawn_autolrs(run_args(spec_path, run_dir, true), dir / "out", dir / "err");
   CHECK(autolrs::testing::survivors_of_group(trainer).empty());
   ::kill(resumed, SIGKILL);
-  autolrs::testing::wait_for(resumed);
+  autolrs::testing::wait_for_exit(resumed);
   for (pid_t group : autolrs::testing::recorded_groups(dir / "groups")) ::kill(-group, SIGKILL);
 }
 
