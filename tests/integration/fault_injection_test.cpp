@@ -216,9 +216,12 @@ TEST_CASE("integration: junk output and a 100 MB line neither break the run nor 
   CHECK(summary.at("final_loss").is_number());
   CHECK(probes_with(summary, "failed", "").empty());
   // The launcher keeps at most 1 MiB of a line; the simulator writes its line in 1 MiB pieces.
-  // wait4's peak covers autolrs and the children it reaped.
+  // wait4's peak covers autolrs and the children it reaped (about 8 MB in a normal build).
+  // AddressSanitizer keeps up to 256 MB of freed memory in quarantine, so the bound means nothing there.
   MESSAGE("autolrs peak RSS: " << run.max_rss_kib << " KiB");
+#if !defined(__SANITIZE_ADDRESS__)
   CHECK(run.max_rss_kib < 200 * 1024);
+#endif
   // The raw output still reaches the log, line and all.
   CHECK(fs::file_size(dir / "run" / "logs" / "stage-000.stdout.log") > 100'000'000);
 }
