@@ -8,6 +8,7 @@
 #include <sstream>
 #include <system_error>
 
+#include "journal/json_lines_journal.hpp"
 #include "process/process_launcher.hpp"
 #include "spec/input_error.hpp"
 
@@ -78,13 +79,16 @@ LoadedJob load_job(const std::string& spec_path, const std::string& run_dir_over
 
 void prepare_run_dir(const spec::JobSpec& job, bool resume) {
   const fs::path run_dir = job.run_dir;
-  const bool has_journal = fs::exists(run_dir / "journal.jsonl");
+  // A journal without a complete record (autolrs was killed before its first append finished)
+  // holds no run: a new one may start there, and there is nothing to resume.
+  std::error_code error;
+  const bool has_journal = fs::is_regular_file(run_dir / journal::JsonLinesJournal::file_name, error) &&
+                           !journal::JsonLinesJournal(run_dir.string()).read_all().empty();
   if (has_journal && !resume) {
     throw spec::InputError("run_dir", run_dir.string() +
                                           " already holds a run; continue it with --resume, or choose another run_dir");
   }
   if (!has_journal && resume) throw spec::InputError("--resume", "no run to resume in " + run_dir.string());
-  std::error_code error;
   for (const char* folder : {"logs", "checkpoints"}) {
     fs::create_directories(run_dir / folder, error);
     if (error) throw spec::InputError("run_dir", "cannot create " + (run_dir / folder).string() + ": " + error.message());

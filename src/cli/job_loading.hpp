@@ -28,8 +28,8 @@ std::string resolve_trainer_program(const spec::TrainerSpec& trainer);
 /// The simulator's command for a dry run, as a trainer spec (argv, resume args and loss patterns).
 spec::TrainerSpec simulator_trainer(const std::string& autolrs_binary, const spec::JobSpec& job);
 
-/// Creates the run directory and its logs/ and checkpoints/ folders. A run dir holding a journal is
-/// refused without `resume` (and one without a journal is refused with it). Throws spec::InputError.
+/// Creates the run directory and its logs/ and checkpoints/ folders. A run dir whose journal holds a
+/// record is refused without `resume` (and one without is refused with it). Throws spec::InputError.
 void prepare_run_dir(const spec::JobSpec& job, bool resume);
 
 /// Absolute path of the running autolrs binary.

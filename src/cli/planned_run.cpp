@@ -13,6 +13,7 @@
 #include "search/stage_plan.hpp"
 #include "journal/json_lines_journal.hpp"
 #include "orchestrator/run_orchestrator.hpp"
+#include "process/leftover_processes.hpp"
 #include "process/process_launcher.hpp"
 #include "process/steady_clock.hpp"
 #include "report/run_outputs_writer.hpp"
@@ -41,6 +42,11 @@ int run_planned(const LoadedJob& loaded, search::LaunchPlanner& planner, bool re
                 const ConsoleOptions& console_options) {
   const spec::JobSpec& job = loaded.job;
   prepare_run_dir(job, resume);
+  if (resume) {
+    // Processes the previous autolrs's launches left running (it was SIGKILLed, and PR_SET_PDEATHSIG
+    // reaches only a trainer, not its workers) must not write into the run while it goes on.
+    process::kill_processes_with_env(orchestrator::run_dir_env_var, job.run_dir);
+  }
 
   install_stop_handlers();
   process::ProcessLauncher launcher(&g_stop_signal);
@@ -55,15 +61,18 @@ int run_planned(const LoadedJob& loaded, search::LaunchPlanner& planner, bool re
   orchestrator::RunOrchestrator orchestrator(
       job, loaded.identity,
       orchestrator::RunContext{launcher, journal, checkpoints, clock, {&outputs, &html_report, console.get()}, &g_stop_signal});
+  const std::string resume_command = command + (loaded.identity.value("dry_run", false) ? " --dry-run" : "") +
+                                     " --run-dir " + job.run_dir + " --resume";
   switch (orchestrator.run(planner, resume)) {
     case orchestrator::RunStatus::completed: return 0;
-    case orchestrator::RunStatus::failed: return 1;
+    case orchestrator::RunStatus::failed:
+      std::cerr << "autolrs: the run failed (see above); once the cause is fixed, continue with: " << resume_command
+                << "\n";
+      return 1;
     case orchestrator::RunStatus::interrupted:
     case orchestrator::RunStatus::running: break;
   }
-  std::cerr << "autolrs: interrupted; continue with: " << command
-            << (loaded.identity.value("dry_run", false) ? " --dry-run" : "") << " --run-dir " << job.run_dir
-            << " --resume\n";
+  std::cerr << "autolrs: interrupted; continue with: " << resume_command << "\n";
   return 128 + (g_stop_signal.load() != 0 ? g_stop_signal.load() : SIGTERM);
 }
 

@@ -40,6 +40,8 @@ void validate(const SimulateOptions& options) {
   require(std::isfinite(options.step_ms) && options.step_ms >= 0, "--step-ms", "must be finite and >= 0");
   require(std::isfinite(options.startup_ms) && options.startup_ms >= 0, "--startup-ms", "must be finite and >= 0");
   require(options.faults.long_line_bytes >= 0, "--long-line-bytes", "must be >= 0");
+  require(std::isfinite(options.faults.faults_lr_above) && options.faults.faults_lr_above >= 0, "--faults-lr-above",
+          "must be finite and >= 0");
 }
 
 std::string read_file(const std::string& path) {
@@ -163,6 +165,8 @@ CLI::App* setup_simulate(CLI::App& parent, SimulateOptions& options) {
                     "Interleave binary junk and carriage-return progress bars with the loss lines");
   command->add_option("--long-line-bytes", options.faults.long_line_bytes,
                       "Print one line of this many bytes at start");
+  command->add_option("--faults-lr-above", options.faults.faults_lr_above,
+                      "Inject the faults above only when --lr exceeds this (0: always)");
   return command;
 }
 
@@ -172,10 +176,15 @@ int run_simulate(const SimulateOptions& options) {
   Start start = resolve_start(options);
   simulator::Simulator simulator(start.task);
   simulator::State& state = start.state;
-  const simulator::FaultPlan& faults = options.faults;
+  const simulator::FaultPlan faults = simulator::faults_for_lr(options.faults, options.lr);
 
   if (faults.long_line_bytes > 0) {
-    write_out(simulator::long_line(faults.long_line_bytes) + "\n");
+    // In pieces of at most 1 MiB: a 100 MB line must not cost the simulator 100 MB of memory.
+    constexpr std::int64_t piece_bytes = std::int64_t{1} << 20;
+    for (std::int64_t offset = 0; offset < faults.long_line_bytes; offset += piece_bytes) {
+      write_out(simulator::long_line(std::min(piece_bytes, faults.long_line_bytes - offset), offset));
+    }
+    write_out("\n");
     std::fflush(stdout);
   }
   sleep_ms(options.startup_ms);

@@ -1,5 +1,7 @@
 #include "orchestrator/journal_replay.hpp"
 
+#include <set>
+
 #include "search/search_json.hpp"
 #include "spec/input_error.hpp"
 
@@ -15,11 +17,17 @@ std::optional<nlohmann::json> recorded_identity(const std::vector<nlohmann::json
 
 ReplayedRun replay_journal(const std::vector<nlohmann::json>& records, search::LaunchPlanner& planner) {
   ReplayedRun replayed;
+  // Results that failed a run which was then resumed are set aside: their launches run again.
+  std::set<size_t> set_aside;
+  for (const nlohmann::json& record : records) {
+    if (record.value("type", "") == "retried") set_aside.insert(record.value("result_record", size_t{0}));
+  }
   for (size_t i = 1; i < records.size(); ++i) {
     const nlohmann::json& record = records[i];
     const std::string where = "journal.jsonl:" + std::to_string(i + 1);
     try {
       const std::string type = record.value("type", "");
+      if (type == "result" && set_aside.count(i) != 0) continue;
       if (type == "issued") {
         const std::vector<search::LaunchRequest> issued = planner.next_launches(record.at("free_slots").get<int>());
         if (issued != record.at("launches").get<std::vector<search::LaunchRequest>>()) {

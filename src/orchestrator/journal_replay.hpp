@@ -26,7 +26,8 @@ std::optional<nlohmann::json> recorded_identity(const std::vector<nlohmann::json
 
 /// Brings `planner` (fresh, in its initial state, the kind the run used) to where the journaled run
 /// left it by replaying the decisions ("issued") and results ("result") recorded after the
-/// "started" record, and returns the launches' reports. Launches issued and not finished stay
+/// "started" record, and returns the launches' reports. A result named by a later "retried" record
+/// (the result that failed a run which was then resumed) is skipped: its launch stays outstanding. Launches issued and not finished stay
 /// outstanding in the planner. Throws spec::InputError("journal.jsonl:<line>", ...) when the
 /// planner decides differently from the journal or a record is malformed.
 ReplayedRun replay_journal(const std::vector<nlohmann::json>& records, search::LaunchPlanner& planner);

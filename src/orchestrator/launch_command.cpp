@@ -35,6 +35,7 @@ LaunchCommand build_launch_command(const spec::JobSpec& job, const search::Launc
   command.argv = spec::expand_command(argv_template, values);
   command.env = job.trainer.env;
   for (const auto& [name, value] : slot_spec.env) command.env[name] = value;
+  command.env[run_dir_env_var] = job.run_dir;  // marks the launch's processes, for cleanup on resume
   command.workdir = job.trainer.workdir;
   const std::string log_stem = job.run_dir + "/logs/" + request.id();
   command.stdout_log = log_stem + ".stdout.log";

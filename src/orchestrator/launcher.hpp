@@ -12,6 +12,10 @@ namespace autolrs::orchestrator {
 
 using trainer_output::OutputStream;
 
+/// Every launch gets this environment variable set to its run dir: the processes a launch leaves
+/// behind (data-loader workers) inherit it, so a later autolrs can find and end them.
+inline constexpr const char* run_dir_env_var = "AUTOLRS_RUN_DIR";
+
 /// One trainer process to run.
 struct LaunchCommand {
   std::vector<std::string> argv;           ///< argv[0] is looked up in PATH when it has no '/'

@@ -114,18 +114,26 @@ void RunOrchestrator::replay_journal(search::LaunchPlanner& search) {
     throw spec::InputError("--resume", "the job changed since the run started (" + changed_paths(*recorded, m_run_identity) +
                                            "); start a new run in another run_dir");
   }
-  ReplayedRun replayed = orchestrator::replay_journal(records, search);
-  m_previous_elapsed_s = replayed.elapsed_s;
-  m_reports = std::move(replayed.launches);
-  std::set<int> trained_stages;
-  for (const LaunchReport& report : m_reports) {
-    remember_checkpoint(report);
-    if (report.request.kind == LaunchKind::stage && report.outcome.status == OutcomeStatus::succeeded) {
-      trained_stages.insert(report.request.stage);
+  // A run that stopped on a failure is resumed by running the launch whose result failed it (the
+  // last result) once more: the journal records that its result is set aside, for later resumes.
+  std::vector<nlohmann::json> replayable = records;
+  if (records.back().value("type", "") == "finished" && records.back().value("status", "") == to_string(RunStatus::failed)) {
+    for (size_t i = records.size(); i-- > 1;) {
+      if (records[i].value("type", "") != "result") continue;
+      const nlohmann::json retried = {{"type", "retried"}, {"result_record", i}};
+      m_context.journal.append(retried);
+      replayable.push_back(retried);
+      break;
     }
   }
-  // Probe checkpoints of trained stages were removed when their stage ended.
-  std::erase_if(m_probe_checkpoints, [&](const auto& probe) { return trained_stages.count(probe.first.first) > 0; });
+  ReplayedRun replayed = orchestrator::replay_journal(replayable, search);
+  m_previous_elapsed_s = replayed.elapsed_s;
+  m_reports = std::move(replayed.launches);
+  for (const LaunchReport& report : m_reports) {
+    remember_checkpoint(report);
+    // Again, as after the original result: a kill between journaling it and pruning left files.
+    prune_checkpoints(report.request);
+  }
 }
 
 std::optional<std::string> RunOrchestrator::start_checkpoint_of(const LaunchRequest& request) const {

@@ -43,7 +43,8 @@ class RunOrchestrator {
 
   /// Runs to the end the launches that `planner` (fresh, in its initial state) asks for, or, with
   /// `resume`, continues the run recorded in the journal: finished launches are not rerun and the
-  /// planner is rebuilt by replaying the journal. Throws spec::InputError when the journal is
+  /// planner is rebuilt by replaying the journal; a run that ended failed runs the launch that
+  /// failed it once more (with the same spec: the fix is outside it, e.g. in the trainer). Throws spec::InputError when the journal is
   /// missing, corrupt or belongs to a different job.
   RunStatus run(search::LaunchPlanner& planner, bool resume);
 

@@ -4,6 +4,11 @@
 
 namespace autolrs::simulator {
 
+FaultPlan faults_for_lr(const FaultPlan& plan, double lr) {
+  if (plan.faults_lr_above > 0 && lr <= plan.faults_lr_above) return FaultPlan{};
+  return plan;
+}
+
 StepFault fault_before_step(const FaultPlan& plan, std::int64_t step) {
   if (plan.crash_at_step > 0 && step == plan.crash_at_step) return StepFault::crash;
   if (plan.hang_at_step > 0 && step == plan.hang_at_step) return StepFault::hang;
@@ -23,12 +28,12 @@ std::string junk_before_line(std::int64_t step) {
   return junk;
 }
 
-std::string long_line(std::int64_t bytes) {
+std::string long_line(std::int64_t bytes, std::int64_t offset) {
   constexpr std::string_view pattern = "long line filler 0123456789 ";
-  std::string line;
-  line.reserve(static_cast<std::size_t>(bytes));
-  while (static_cast<std::int64_t>(line.size()) < bytes) line += pattern;
-  line.resize(static_cast<std::size_t>(bytes));
+  std::string line(static_cast<std::size_t>(bytes), ' ');
+  for (std::size_t i = 0; i < line.size(); ++i) {
+    line[i] = pattern[(static_cast<std::size_t>(offset) + i) % pattern.size()];
+  }
   return line;
 }
 

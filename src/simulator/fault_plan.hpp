@@ -16,7 +16,14 @@ struct FaultPlan {
   bool truncate_checkpoint = false;   ///< write only the first half of the checkpoint's bytes
   bool junk_lines = false;            ///< interleave junk (see junk_before_line) with the normal lines
   std::int64_t long_line_bytes = 0;   ///< print one line of this many bytes (plus '\n') at start
+  /// When > 0, the faults above apply only to launches whose learning rate exceeds this, so a test
+  /// can fail the high-LR probes of a stage while its main launch, at a lower LR, runs clean.
+  double faults_lr_above = 0;
 };
+
+/// The faults a launch at learning rate `lr` suffers: `plan` itself, or no fault at all when
+/// plan.faults_lr_above > 0 and `lr` <= plan.faults_lr_above.
+FaultPlan faults_for_lr(const FaultPlan& plan, double lr);
 
 enum class StepFault { none, crash, hang };
 
@@ -32,8 +39,9 @@ bool poisoned_at(const FaultPlan& plan, std::int64_t step);
 /// Nothing in it matches `step=` or `loss=`.
 std::string junk_before_line(std::int64_t step);
 
-/// The `bytes`-byte line body of --long-line-bytes (printable ASCII, no newline, no `loss=`).
-std::string long_line(std::int64_t bytes);
+/// Bytes [offset, offset + bytes) of the line body of --long-line-bytes (printable ASCII, no
+/// newline, no `loss=`), so a long line can be written in pieces of bounded memory.
+std::string long_line(std::int64_t bytes, std::int64_t offset = 0);
 
 /// The bytes to write as the checkpoint under `plan`: none when skipped, the first half of
 /// `checkpoint` when truncated, else all of it.

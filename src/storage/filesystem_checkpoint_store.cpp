@@ -22,9 +22,9 @@ bool ends_with(const std::string& text, const std::string& suffix) {
 
 void check_name(const std::string& name) {
   if (name.empty() || name == "." || name == ".." || name.find('/') != std::string::npos ||
-      ends_with(name, staging_suffix) || ends_with(name, set_aside_suffix)) {
-    throw std::invalid_argument("checkpoint name must be a plain file name not ending in " + staging_suffix +
-                                " or " + set_aside_suffix + ", got '" + name + "'");
+      name.find(staging_suffix) != std::string::npos || ends_with(name, set_aside_suffix)) {
+    throw std::invalid_argument("checkpoint name must be a plain file name without " + staging_suffix +
+                                " and not ending in " + set_aside_suffix + ", got '" + name + "'");
   }
 }
 
@@ -55,6 +55,13 @@ bool is_non_empty_file(const fs::path& path) {
 }
 
 fs::path checkpoints_root(const std::string& run_dir) { return (fs::absolute(run_dir) / "checkpoints").lexically_normal(); }
+/// Removes every entry of `root` whose name starts with `prefix`: a staging checkpoint and the
+/// temporary files a trainer made beside it (e.g. `<staging>.tmp.<pid>` of a save cut short).
+void remove_entries_starting_with(const fs::path& root, const std::string& prefix) {
+  for (const fs::directory_entry& entry : fs::directory_iterator(root)) {
+    if (entry.path().filename().string().rfind(prefix, 0) == 0) fs::remove_all(entry.path());
+  }
+}
 
 }  // namespace
 
@@ -80,12 +87,17 @@ FilesystemCheckpointStore::FilesystemCheckpointStore(const std::string& run_dir)
     changed = true;
   }
   if (changed) fsync_path(m_root);
+  // Staging leftovers of launches that a previous autolrs process left running or killed: a run
+  // dir has one autolrs at a time, so none of them is being written now.
+  for (const fs::directory_entry& entry : fs::directory_iterator(m_root)) {
+    if (entry.path().filename().string().find(staging_suffix) != std::string::npos) fs::remove_all(entry.path());
+  }
 }
 
 std::string FilesystemCheckpointStore::staging_path(const std::string& name) {
   check_name(name);
   const fs::path staging = fs::path(m_root) / (name + staging_suffix);
-  fs::remove_all(staging);
+  remove_entries_starting_with(m_root, staging.filename().string());
   return staging.string();
 }
 
@@ -125,7 +137,11 @@ void FilesystemCheckpointStore::remove(const std::string& path) {
   if (inside.empty() || inside == "." || *inside.begin() == "..") {
     throw std::invalid_argument("refusing to remove " + target.string() + ": not inside " + m_root);
   }
-  fs::remove_all(target);
+  if (ends_with(target.filename().string(), staging_suffix) && target.parent_path() == m_root) {
+    remove_entries_starting_with(m_root, target.filename().string());
+  } else {
+    fs::remove_all(target);
+  }
 }
 
 }  // namespace autolrs::storage

@@ -210,6 +210,9 @@ TEST_CASE("cli::run_simulate names the offending option in its InputError") {
   bad = options;
   bad.save_path.clear();
   CHECK(field_of_error(bad) == "--save");
+  bad = options;
+  bad.faults.faults_lr_above = -1;
+  CHECK(field_of_error(bad) == "--faults-lr-above");
 }
 
 TEST_CASE("cli::simulate --crash-at-step exits 3 before that step without saving") {
@@ -222,6 +225,22 @@ TEST_CASE("cli::simulate --crash-at-step exits 3 before that step without saving
   REQUIRE(lines.size() == 6);
   CHECK(lines.back().rfind("step=6 loss=", 0) == 0);
   CHECK_FALSE(fs::exists(dir / "c.ckpt"));
+}
+
+TEST_CASE("cli::simulate --faults-lr-above injects the faults only into launches above that LR") {
+  TempDir dir;
+  const std::vector<std::string> faults{"--steps", "10", "--crash-at-step", "7", "--faults-lr-above", "0.1"};
+  auto with = [&](std::vector<std::string> args, const std::string& lr, const std::string& save) {
+    args.insert(args.end(), {"--lr", lr, "--save", ckpt(dir, save)});
+    return args;
+  };
+  const Finished high = simulate(dir, with(faults, "0.2", "high.ckpt"));
+  CHECK(high.status == 3);
+  CHECK_FALSE(fs::exists(dir / "high.ckpt"));
+  const Finished low = simulate(dir, with(faults, "0.1", "low.ckpt"));
+  CHECK(low.status == 0);
+  CHECK(lines_of(low.out).size() == 11);  // ten loss lines and the final val_loss
+  CHECK(fs::exists(dir / "low.ckpt"));
 }
 
 TEST_CASE("cli::simulate --hang-at-step stops printing until killed, ignoring SIGTERM when asked") {

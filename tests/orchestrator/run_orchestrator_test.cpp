@@ -82,7 +82,8 @@ TEST_CASE("orchestrator::RunOrchestrator launches the trainer with the exact arg
   CHECK(first_probe.argv == std::vector<std::string>{"train", "--lr", first_lr, "--steps", "10", "--save",
                                                      "/ckpt/stage-000-probe-00.staging", "--stage=0"});
   CHECK(first_probe.workdir == "/work");
-  CHECK(first_probe.env == std::map<std::string, std::string>{{"OMP_NUM_THREADS", "1"}});
+  CHECK(first_probe.env ==
+        std::map<std::string, std::string>{{"AUTOLRS_RUN_DIR", "/runs/fake"}, {"OMP_NUM_THREADS", "1"}});
   CHECK(first_probe.stdout_log == "/runs/fake/logs/stage-000-probe-00.stdout.log");
   CHECK(first_probe.stderr_log == "/runs/fake/logs/stage-000-probe-00.stderr.log");
 

@@ -40,10 +40,29 @@ TEST_CASE("simulator::long_line has exactly the requested bytes and no newline")
     CHECK(line.find('\n') == std::string::npos);
   }
   CHECK(long_line(10) == "long line ");
+  const std::string whole = long_line(1000);
+  for (std::int64_t offset : {0, 1, 27, 28, 29, 500}) {
+    CAPTURE(offset);
+    CHECK(long_line(100, offset) == whole.substr(static_cast<std::size_t>(offset), 100));
+  }
 }
 
 TEST_CASE("simulator::checkpoint_bytes_to_write skips, truncates or keeps the checkpoint") {
   CHECK(checkpoint_bytes_to_write(FaultPlan{}, "abcdef") == "abcdef");
   CHECK(checkpoint_bytes_to_write(FaultPlan{.truncate_checkpoint = true}, "abcdef") == "abc");
   CHECK_FALSE(checkpoint_bytes_to_write(FaultPlan{.skip_checkpoint = true}, "abcdef").has_value());
+}
+
+TEST_CASE("simulator::faults_for_lr keeps the plan above faults_lr_above and drops it at or below") {
+  const FaultPlan plan{.crash_at_step = 5, .nan_from_step = 9, .skip_checkpoint = true, .faults_lr_above = 0.1};
+  CHECK(faults_for_lr(plan, 0.2).crash_at_step == 5);
+  CHECK(faults_for_lr(plan, 0.2).skip_checkpoint);
+  for (double lr : {0.1, 0.05, 0.0}) {
+    const FaultPlan none = faults_for_lr(plan, lr);
+    CHECK(none.crash_at_step == 0);
+    CHECK(none.nan_from_step == 0);
+    CHECK_FALSE(none.skip_checkpoint);
+    CHECK(fault_before_step(none, 5) == StepFault::none);
+  }
+  CHECK(faults_for_lr(FaultPlan{.crash_at_step = 5}, 1e-9).crash_at_step == 5);  // 0: every launch
 }

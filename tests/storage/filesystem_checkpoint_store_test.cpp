@@ -49,6 +49,34 @@ TEST_CASE("storage::FilesystemCheckpointStore stages next to the final place and
     store.staging_path("stage_1");
     CHECK_FALSE(fs::exists(root + "/stage_1.staging"));
   }
+  SUBCASE("a trainer's temporary files beside it, not those of other names") {
+    write_text(root + "/stage_1.staging.tmp.4242", "half a save");
+    write_text(root + "/stage_1.staging.tmp", "another");
+    write_text(root + "/stage_10.staging.tmp.7", "someone else's");
+    write_text(root + "/stage_1", "promoted earlier");
+    CHECK(store.staging_path("stage_1") == root + "/stage_1.staging");
+    CHECK(names_in(root) == std::vector<std::string>{"stage_1", "stage_10.staging.tmp.7"});
+  }
+  SUBCASE("removing a staging path takes its temporary files too") {
+    write_text(root + "/stage_1.staging", "failed");
+    write_text(root + "/stage_1.staging.tmp.99", "half a save");
+    write_text(root + "/stage_1", "promoted earlier");
+    store.remove(root + "/stage_1.staging");
+    CHECK(names_in(root) == std::vector<std::string>{"stage_1"});
+  }
+}
+
+TEST_CASE("storage::FilesystemCheckpointStore removes an earlier process's staging leftovers on construction") {
+  TempDir dir;
+  const fs::path root = dir / "checkpoints";
+  fs::create_directories(root);
+  write_text(root / "step-000000500", "promoted");
+  write_text(root / "step-000001500.staging", "partial");
+  write_text(root / "stage-1-probe-3.staging.tmp.123", "half a save");
+  write_sharded(root / "step-000003500.staging", {"shard0"}, "partial");
+  FilesystemCheckpointStore store(dir.path().string());
+  CHECK(names_in(root) == std::vector<std::string>{"step-000000500"});
+  CHECK(read_text(root / "step-000000500") == "promoted");
 }
 
 TEST_CASE("storage::FilesystemCheckpointStore judges checkpoints by having non-empty files") {
@@ -161,7 +189,7 @@ TEST_CASE("storage::FilesystemCheckpointStore removes checkpoints inside its roo
 TEST_CASE("storage::FilesystemCheckpointStore refuses names that are not plain file names") {
   TempDir dir;
   FilesystemCheckpointStore store(dir.path().string());
-  for (const std::string name : {"", ".", "..", "a/b", "x.staging", "x.old"}) {
+  for (const std::string name : {"", ".", "..", "a/b", "x.staging", "x.staging.tmp", "x.old"}) {
     CAPTURE(name);
     CHECK_THROWS_AS(store.staging_path(name), std::invalid_argument);
     CHECK_THROWS_AS(store.promote(store.root() + "/y.staging", name), std::invalid_argument);

@@ -1,0 +1,291 @@
+// Fault injection through the real binary: `autolrs run --dry-run` with the simulator's fault
+// options (docs/simulator.md), asserting exit statuses, summary.json, the console and the files left.
+
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <map>
+#include <sstream>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "integration/autolrs_process.hpp"
+#include "support/temp_dir.hpp"
+
+namespace {
+
+namespace fs = std::filesystem;
+using autolrs::testing::Finished;
+using autolrs::testing::read_json;
+using autolrs::testing::read_text;
+using autolrs::testing::TempDir;
+using nlohmann::json;
+
+/// Two stages of 100 steps, four probes of 20 steps each, LR in [1e-4, 1]: about 10 launches, each
+/// a few milliseconds of simulation. The quadratic task diverges above LR ≈ 0.38.
+json small_spec() {
+  return {{"name", "faults"},
+          {"trainer", {{"command", {"unused-in-dry-run"}}, {"loss", {{"pattern", "loss=(?P<loss>\\S+)"}}}}},
+          {"search",
+           {{"lr_min", 1e-4}, {"lr_max", 1.0}, {"probes_per_stage", 4}, {"first_stage_steps", 100},
+            {"max_stage_steps", 100}, {"probe_fraction", 0.2}}},
+          {"total_steps", 200},
+          {"seed", 0},
+          {"simulator", {{"val_every", 10}}}};
+}
+
+/// Runs `autolrs run <spec> --dry-run --run-dir <dir>/run` (plus `extra` arguments).
+Finished run_dry(const TempDir& dir, const json& spec, const std::vector<std::string>& extra = {}) {
+  std::vector<std::string> args{"run", autolrs::testing::write_spec(dir, spec), "--dry-run", "--run-dir",
+                                (dir / "run").string()};
+  args.insert(args.end(), extra.begin(), extra.end());
+  return autolrs::testing::run_autolrs(dir, args);
+}
+
+/// The probes of all stages in summary.json.
+std::vector<json> probes_of(const json& summary) {
+  std::vector<json> probes;
+  for (const json& stage : summary.at("stages")) {
+    for (const json& probe : stage.at("probes")) probes.push_back(probe);
+  }
+  return probes;
+}
+
+/// The probes whose status is `status`, checking that each reason contains `reason_part`.
+std::vector<json> probes_with(const json& summary, const std::string& status, const std::string& reason_part) {
+  std::vector<json> matching;
+  for (const json& probe : probes_of(summary)) {
+    if (probe.at("status") != status) continue;
+    CAPTURE(probe.dump());
+    CHECK(probe.at("reason").get<std::string>().find(reason_part) != std::string::npos);
+    matching.push_back(probe);
+  }
+  return matching;
+}
+
+/// The run completed every stage, stage 0 at an LR at or below `lr_limit`: the faults hit only
+/// launches above it (step faults at steps below 100 reach stage 0's launches only).
+void check_completed(const Finished& run, const json& summary, double lr_limit) {
+  CAPTURE(run.out);
+  CAPTURE(run.err);
+  CHECK(run.status == 0);
+  CHECK(summary.at("status") == "completed");
+  CHECK(summary.at("total_steps") == summary.at("target_steps"));
+  for (const json& stage : summary.at("stages")) CHECK(stage.at("completed") == true);
+  CHECK(summary.at("stages").at(0).at("lr").get<double>() <= lr_limit);
+}
+
+/// Staging leftovers in the run's checkpoint folder (none may stay after a run).
+std::vector<std::string> staging_leftovers(const TempDir& dir) {
+  std::vector<std::string> names;
+  for (const auto& entry : fs::directory_iterator(dir / "run" / "checkpoints")) {
+    const std::string name = entry.path().filename();
+    if (name.find(".staging") != std::string::npos) names.push_back(name);
+  }
+  return names;
+}
+
+TEST_CASE("integration: probes that crash, turn NaN or write no checkpoint are recorded and the search goes on") {
+  struct Fault {
+    std::string name;
+    json simulator;
+    const char* status;
+    const char* reason;
+  };
+  const std::vector<Fault> faults = {
+      {"crash", {{"crash_at_step", 10}}, "failed", "exited with status 3"},
+      {"nan", {{"nan_from_step", 10}}, "diverged", "loss diverged"},
+      {"missing checkpoint", {{"skip_checkpoint", true}}, "failed", "no checkpoint written"},
+  };
+  const double lr_limit = 0.01;
+  for (const Fault& fault : faults) {
+    CAPTURE(fault.name);
+    TempDir dir;
+    json spec = small_spec();
+    spec["simulator"].update(fault.simulator);
+    spec["simulator"]["faults_lr_above"] = lr_limit;
+    const Finished run = run_dry(dir, spec);
+    const json summary = read_json(dir / "run" / "summary.json");
+    check_completed(run, summary, lr_limit);
+    const std::vector<json> hit = probes_with(summary, fault.status, fault.reason);
+    CHECK(!hit.empty());
+    for (const json& probe : hit) CHECK(probe.at("lr").get<double>() > lr_limit);
+    CHECK(staging_leftovers(dir).empty());
+  }
+}
+
+/// (stage, probe) → the last global step of the probe's train losses in losses.csv
+/// ("kind,stage,probe,lr,step,loss,split" rows).
+std::map<std::pair<int, int>, long> last_probe_steps(const std::string& losses_csv) {
+  std::map<std::pair<int, int>, long> last;
+  std::istringstream rows(losses_csv);
+  std::string row;
+  std::getline(rows, row);  // header
+  while (std::getline(rows, row)) {
+    std::vector<std::string> cells;
+    std::istringstream fields(row);
+    for (std::string cell; std::getline(fields, cell, ',');) cells.push_back(cell);
+    REQUIRE(cells.size() == 7);
+    if (cells[0] != "probe" || cells[6] != "train") continue;
+    long& step = last[{std::stoi(cells[1]), std::stoi(cells[2])}];
+    step = std::max(step, std::stol(cells[4]));
+  }
+  return last;
+}
+
+TEST_CASE("integration: a probe whose loss explodes is stopped before its last step") {
+  TempDir dir;
+  json spec = small_spec();
+  spec["search"].update({{"lr_min", 0.01}, {"lr_max", 10.0}});  // the quadratic task diverges above 0.38
+  spec["trainer"]["divergence_factor"] = 3;
+  spec["slots"] = {{{"launcher", autolrs::testing::group_recording_launcher(dir / "groups")}}};
+  const Finished run = run_dry(dir, spec);
+  const json summary = read_json(dir / "run" / "summary.json");
+  check_completed(run, summary, 0.38);
+  const std::vector<json> diverged = probes_with(summary, "diverged", "loss diverged");
+  REQUIRE(!diverged.empty());
+  for (pid_t group : autolrs::testing::recorded_groups(dir / "groups")) {
+    CAPTURE(group);
+    CHECK(autolrs::testing::live_processes_in_group(group).empty());
+  }
+  // Every probe's budget is 20 steps; the stopped ones ran fewer.
+  const long budget = 20 * static_cast<long>(probes_of(summary).size());
+  CHECK(summary.at("probe_steps").get<long>() < budget);
+  // losses.csv holds the losses each launch printed: the stopped probes' end short of step 20.
+  const std::map<std::pair<int, int>, long> last_steps = last_probe_steps(read_text(dir / "run" / "losses.csv"));
+  for (const json& stage : summary.at("stages")) {
+    for (size_t probe = 0; probe < stage.at("probes").size(); ++probe) {
+      const json& record = stage.at("probes").at(probe);
+      CAPTURE(record.dump());
+      const long last_step = last_steps.at({stage.at("stage").get<int>(), static_cast<int>(probe)});
+      const long stage_start = stage.at("start_step").get<long>();
+      if (record.at("status") == "diverged") {
+        CHECK(last_step < stage_start + 20);
+      } else {
+        CHECK(last_step == stage_start + 20);
+      }
+    }
+  }
+}
+
+TEST_CASE("integration: hung and overlong probes are killed on the idle and wall timeouts, and their whole group goes") {
+  struct Timeout {
+    std::string name;
+    const char* field;
+    const char* reason;
+    bool ignore_sigterm;  ///< then only SIGKILL, after the 5 s grace, ends the trainer
+  };
+  for (const Timeout& timeout : {Timeout{"idle", "idle_timeout_s", "printed nothing for trainer.idle_timeout_s", true},
+                                 Timeout{"wall", "timeout_s", "ran past trainer.timeout_s", false}}) {
+    CAPTURE(timeout.name);
+    TempDir dir;
+    json spec = small_spec();
+    const double lr_limit = 0.05;  // few probes hang
+    spec["simulator"].update(
+        {{"hang_at_step", 10}, {"ignore_sigterm", timeout.ignore_sigterm}, {"faults_lr_above", lr_limit}});
+    spec["trainer"][timeout.field] = 1;
+    spec["slots"] = {{{"launcher", autolrs::testing::group_recording_launcher(dir / "groups")}}};
+    const Finished run = run_dry(dir, spec);
+    const json summary = read_json(dir / "run" / "summary.json");
+    check_completed(run, summary, lr_limit);
+    CHECK(!probes_with(summary, "failed", timeout.reason).empty());
+
+    // Each launch's group, its worker included, is gone by the time its launch is over.
+    const std::vector<pid_t> groups = autolrs::testing::recorded_groups(dir / "groups");
+    CHECK(groups.size() == summary.at("launches").get<size_t>());
+    for (pid_t group : groups) {
+      CAPTURE(group);
+      CHECK(autolrs::testing::live_processes_in_group(group).empty());
+    }
+  }
+}
+
+TEST_CASE("integration: junk output and a 100 MB line neither break the run nor grow autolrs's memory") {
+  TempDir dir;
+  json spec = small_spec();
+  spec["search"]["probes_per_stage"] = 2;
+  spec["total_steps"] = 100;  // one stage: three launches, each printing the 100 MB line
+  spec["simulator"].update({{"junk_lines", true}, {"long_line_bytes", 100'000'000}});
+  const Finished run = run_dry(dir, spec);
+  const json summary = read_json(dir / "run" / "summary.json");
+  check_completed(run, summary, 1.0);
+  CHECK(summary.at("final_loss").is_number());
+  CHECK(probes_with(summary, "failed", "").empty());
+  // The launcher keeps at most 1 MiB of a line; the simulator writes its line in 1 MiB pieces.
+  // wait4's peak covers autolrs and the children it reaped (about 8 MB in a normal build).
+  // AddressSanitizer keeps up to 256 MB of freed memory in quarantine, so the bound means nothing there.
+  MESSAGE("autolrs peak RSS: " << run.max_rss_kib << " KiB");
+#if !defined(__SANITIZE_ADDRESS__)
+  CHECK(run.max_rss_kib < 200 * 1024);
+#endif
+  // The raw output still reaches the log, line and all.
+  CHECK(fs::file_size(dir / "run" / "logs" / "stage-000.stdout.log") > 100'000'000);
+}
+
+TEST_CASE("integration: a truncated checkpoint is caught when the next launch cannot load it") {
+  // The store accepts any non-empty file: it cannot know the trainer's format. The stage after the
+  // truncated one fails to load it in every probe (the simulator exits 2), so the run stops (exit 1)
+  // naming the reason.
+  TempDir dir;
+  json spec = small_spec();
+  spec["simulator"]["truncate_checkpoint"] = true;
+  const Finished run = run_dry(dir, spec);
+  CAPTURE(run.out);
+  CHECK(run.status == 1);
+  const json summary = read_json(dir / "run" / "summary.json");
+  CHECK(summary.at("status") == "failed");
+  CHECK(summary.at("stages").at(0).at("completed") == true);
+  const std::string failure = summary.at("failure").get<std::string>();
+  CHECK(failure.find("stage 1: every probe failed") != std::string::npos);
+  CHECK(failure.find("exited with status 2") != std::string::npos);
+  CHECK(run.out.find("autolrs: stage 1: every probe failed") != std::string::npos);
+  CHECK(run.err.find("--resume") != std::string::npos);
+}
+
+TEST_CASE("integration: a main stage failing max_retries + 1 times stops the run with exit 1, resumable") {
+  TempDir dir;
+  json spec = small_spec();
+  spec["simulator"]["crash_at_step"] = 50;  // past stage 0's probes (steps 1-20), inside its main launch
+  spec["trainer"]["max_retries"] = 1;
+  const Finished run = run_dry(dir, spec);
+  CAPTURE(run.out);
+  CAPTURE(run.err);
+  CHECK(run.status == 1);
+  const std::string message = "stage 0 failed after 2 attempt(s): exited with status 3";
+  CHECK(run.out.find("autolrs: " + message) != std::string::npos);
+  CHECK(run.err.find("once the cause is fixed, continue with: autolrs run") != std::string::npos);
+  CHECK(run.err.find(" --dry-run --run-dir " + (dir / "run").string() + " --resume\n") != std::string::npos);
+  json summary = read_json(dir / "run" / "summary.json");
+  CHECK(summary.at("status") == "failed");
+  CHECK(summary.at("failure").get<std::string>().find(message) != std::string::npos);
+  CHECK(summary.at("stages").at(0).at("attempts") == 2);
+  const size_t launches = summary.at("launches").get<size_t>();
+
+  SUBCASE("running again without --resume is refused") {
+    const Finished again = run_dry(dir, spec);
+    CHECK(again.status == 2);
+    CHECK(again.err.find("--resume") != std::string::npos);
+  }
+  SUBCASE("--resume runs the launch that failed the run once more, from the stage's start") {
+    const std::string journal_before = read_text(dir / "run" / "journal.jsonl");
+    const Finished resumed = run_dry(dir, spec, {"--resume"});
+    CAPTURE(resumed.out);
+    CHECK(resumed.status == 1);
+    CHECK(resumed.out.rfind("[stage 1/2] train 100 steps  lr=", 0) == 0);  // the only launch
+    CHECK(resumed.out.find("(retry 1)") != std::string::npos);
+    CHECK(resumed.out.find("] probe ") == std::string::npos);
+    CHECK(resumed.out.find("autolrs: " + message) != std::string::npos);
+    const std::string journal = read_text(dir / "run" / "journal.jsonl");
+    REQUIRE(journal.rfind(journal_before, 0) == 0);  // appended to, never rewritten
+    const std::string appended = journal.substr(journal_before.size());
+    CHECK(appended.find("\"type\":\"retried\"") != std::string::npos);
+    CHECK(appended.find("\"type\":\"result\"") != std::string::npos);
+    CHECK(read_json(dir / "run" / "summary.json").at("launches") == launches);
+  }
+}
+
+}  // namespace
