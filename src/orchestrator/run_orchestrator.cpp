@@ -132,7 +132,7 @@ void RunOrchestrator::replay_journal(search::LaunchPlanner& search) {
   for (const LaunchReport& report : m_reports) {
     remember_checkpoint(report);
     // Again, as after the original result: a kill between journaling it and pruning left files.
-    prune_checkpoints(report.request);
+    prune_checkpoints(report);
   }
 }
 
@@ -223,8 +223,10 @@ RunOrchestrator::Completion RunOrchestrator::run_launch(const PreparedLaunch& la
   return completion;
 }
 
-void RunOrchestrator::prune_checkpoints(const LaunchRequest& finished) {
-  if (finished.kind != LaunchKind::stage) return;
+void RunOrchestrator::prune_checkpoints(const LaunchReport& report) {
+  const LaunchRequest& finished = report.request;
+  // Only a trained stage frees its probes: a failed stage launch is retried from its winning probe.
+  if (finished.kind != LaunchKind::stage || report.outcome.status != OutcomeStatus::succeeded) return;
   // The finished stage's probes are no longer needed: the next stage starts from the stage's checkpoint.
   for (auto probe = m_probe_checkpoints.begin(); probe != m_probe_checkpoints.end();) {
     if (probe->first.first != finished.stage) {
@@ -256,10 +258,9 @@ void RunOrchestrator::accept_report(search::LaunchPlanner& search, LaunchReport 
                             {"stdout_log", report.stdout_log},
                             {"stderr_log", report.stderr_log}});
   search.record(report.request, report.outcome);
-  const LaunchRequest request = report.request;
   remember_checkpoint(report);
   m_reports.push_back(std::move(report));
-  prune_checkpoints(request);
+  prune_checkpoints(m_reports.back());
 }
 
 RunStatus RunOrchestrator::run(search::LaunchPlanner& search, bool resume) {

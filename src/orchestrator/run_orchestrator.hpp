@@ -61,7 +61,7 @@ class RunOrchestrator {
   /// checkpoint on success. `on_loss` sees each parsed loss as it comes.
   Completion run_launch(const PreparedLaunch& launch, const std::function<void(bool is_val, double loss)>& on_loss);
   void accept_report(search::LaunchPlanner& search, LaunchReport report);
-  void prune_checkpoints(const search::LaunchRequest& finished);
+  void prune_checkpoints(const LaunchReport& report);
   RunState state(const search::LaunchPlanner& search, RunStatus status) const;
   double elapsed_s() const;
 

@@ -233,6 +233,7 @@ TEST_CASE("integration: a truncated checkpoint is caught when the next launch ca
   TempDir dir;
   json spec = small_spec();
   spec["simulator"]["truncate_checkpoint"] = true;
+  spec["search"]["preset"] = "paper";  // every stage launch loads the previous stage's checkpoint
   const Finished run = run_dry(dir, spec);
   CAPTURE(run.out);
   CHECK(run.status == 1);
@@ -251,6 +252,7 @@ TEST_CASE("integration: a main stage failing max_retries + 1 times stops the run
   json spec = small_spec();
   spec["simulator"]["crash_at_step"] = 50;  // past stage 0's probes (steps 1-20), inside its main launch
   spec["trainer"]["max_retries"] = 1;
+  spec["search"]["preset"] = "paper";  // the stage launch retrains all its 100 steps from the stage start
   const Finished run = run_dry(dir, spec);
   CAPTURE(run.out);
   CAPTURE(run.err);
