@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
-#include <regex>
 
 #include "report/occurrences.hpp"
 #include "report/html_report.hpp"
@@ -94,12 +93,16 @@ LaunchReport launch(LaunchKind kind, int stage, int probe_index, long start_step
   return report;
 }
 
-/// Every polyline's coordinates: numbers only.
+/// Every polyline's coordinates: numbers only. (A plain scan: std::regex recurses per character and
+/// overflows the stack on a long points list under AddressSanitizer.)
 std::vector<std::string> polylines(const std::string& html) {
   std::vector<std::string> found;
-  const std::regex polyline("<polyline points=\"([^\"]*)\"");
-  for (auto it = std::sregex_iterator(html.begin(), html.end(), polyline); it != std::sregex_iterator(); ++it) {
-    found.push_back((*it)[1].str());
+  const std::string opening = "<polyline points=\"";
+  for (size_t at = html.find(opening); at != std::string::npos; at = html.find(opening, at)) {
+    at += opening.size();
+    const size_t end = html.find('"', at);
+    found.push_back(html.substr(at, end - at));
+    at = end;
   }
   return found;
 }
