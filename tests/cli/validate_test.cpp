@@ -6,7 +6,7 @@
 
 #include "cli/validate.hpp"
 #include "spec/input_error.hpp"
-#include "support/run_autolrs.hpp"
+#include "support/autolrs_process.hpp"
 #include "support/temp_dir.hpp"
 
 namespace {
@@ -123,7 +123,7 @@ TEST_CASE("cli::run_validate accepts every shipped config") {
 TEST_CASE("cli: autolrs validate exits 0 on a good spec and 2 naming the field of a bad one") {
   TempDir dir;
   write_text(dir / "job.json", echo_spec());
-  const auto good = run_autolrs({"validate", (dir / "job.json").string()}, dir.path());
+  const auto good = run_autolrs(dir.path(), {"validate", (dir / "job.json").string()});
   CHECK(good.status == 0);
   CHECK(good.out.find("first launch: warmup") != std::string::npos);
 
@@ -136,7 +136,7 @@ TEST_CASE("cli: autolrs validate exits 0 on a good spec and 2 naming the field o
   };
   for (const auto& [text, message] : bad_specs) {
     write_text(dir / "bad.json", text);
-    const auto bad = run_autolrs({"validate", (dir / "bad.json").string()}, dir.path());
+    const auto bad = run_autolrs(dir.path(), {"validate", (dir / "bad.json").string()});
     CHECK(bad.status == 2);
     CHECK(bad.err == message);
     CHECK(bad.out.empty());

@@ -6,7 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "support/run_autolrs.hpp"
+#include "support/autolrs_process.hpp"
 #include "support/temp_dir.hpp"
 
 namespace {
@@ -25,7 +25,7 @@ const std::string dry_run_config = std::string(AUTOLRS_SOURCE_DIR) + "/configs/d
 TEST_CASE("autolrs range-test on the dry-run config suggests bounds around the best constant LR") {
   TempDir dir;
   const fs::path run_dir = dir / "range";
-  const auto run = run_autolrs({"range-test", dry_run_config, "--dry-run", "--run-dir", run_dir.string()}, dir.path());
+  const auto run = run_autolrs(dir.path(), {"range-test", dry_run_config, "--dry-run", "--run-dir", run_dir.string()});
   INFO(run.out);
   INFO(run.err);
   REQUIRE(run.status == 0);
@@ -50,7 +50,7 @@ TEST_CASE("autolrs range-test on the dry-run config suggests bounds around the b
   CHECK(read_text(run_dir / "range_test.svg").find(">lr_max ") != std::string::npos);
 
   SUBCASE("the run dir is not reused") {
-    const auto again = run_autolrs({"range-test", dry_run_config, "--dry-run", "--run-dir", run_dir.string()}, dir.path());
+    const auto again = run_autolrs(dir.path(), {"range-test", dry_run_config, "--dry-run", "--run-dir", run_dir.string()});
     CHECK(again.status == 2);
     CHECK(again.err.find("autolrs: error: run_dir: ") == 0);
   }
@@ -58,8 +58,7 @@ TEST_CASE("autolrs range-test on the dry-run config suggests bounds around the b
 
 TEST_CASE("autolrs range-test names a bad option") {
   TempDir dir;
-  const auto run = run_autolrs({"range-test", dry_run_config, "--dry-run", "--run-dir", (dir / "r").string(), "--points", "1"},
-                               dir.path());
+  const auto run = run_autolrs(dir.path(), {"range-test", dry_run_config, "--dry-run", "--run-dir", (dir / "r").string(), "--points", "1"});
   CHECK(run.status == 2);
   CHECK(run.err == "autolrs: error: --points: must be in [2, 1000], got 1\n");
   CHECK_FALSE(fs::exists(dir / "r"));
@@ -67,8 +66,7 @@ TEST_CASE("autolrs range-test names a bad option") {
 
 TEST_CASE("autolrs run --log-format json prints one JSON event per line") {
   TempDir dir;
-  const auto run = run_autolrs({"run", dry_run_config, "--dry-run", "--run-dir", (dir / "run").string(), "--log-format", "json"},
-                               dir.path());
+  const auto run = run_autolrs(dir.path(), {"run", dry_run_config, "--dry-run", "--run-dir", (dir / "run").string(), "--log-format", "json"});
   REQUIRE(run.status == 0);
   std::istringstream lines(run.out);
   int started = 0, finished = 0;
@@ -85,7 +83,7 @@ TEST_CASE("autolrs run --log-format json prints one JSON event per line") {
   CHECK(last["summary"]["total_steps"] == 6000);
 
   SUBCASE("--quiet prints the one-line result only") {
-    const auto quiet = run_autolrs({"run", dry_run_config, "--dry-run", "--run-dir", (dir / "quiet").string(), "--quiet"}, dir.path());
+    const auto quiet = run_autolrs(dir.path(), {"run", dry_run_config, "--dry-run", "--run-dir", (dir / "quiet").string(), "--quiet"});
     REQUIRE(quiet.status == 0);
     CHECK(std::regex_match(quiet.out, std::regex("autolrs: completed: 6000 model steps \\+ \\d+ probe steps \\(\\S+ per training step\\) in \\S+ s\n"
                                                  "final checkpoint: \\S+/checkpoints/step-000006000\n")));

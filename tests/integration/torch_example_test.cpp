@@ -7,7 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "support/run_autolrs.hpp"
+#include "support/autolrs_process.hpp"
 #include "support/temp_dir.hpp"
 
 namespace {
@@ -58,7 +58,7 @@ TEST_CASE("autolrs run trains the PyTorch example and its loss falls") {
   write_text(dir / "torch-small.json", spec.dump(2));
   const fs::path run_dir = dir / "run";
 
-  const auto run = run_autolrs({"run", (dir / "torch-small.json").string(), "--run-dir", run_dir.string()}, dir.path());
+  const auto run = run_autolrs(dir.path(), {"run", (dir / "torch-small.json").string(), "--run-dir", run_dir.string()});
   INFO(run.out);
   INFO(run.err);
   REQUIRE(run.status == 0);
