@@ -77,11 +77,30 @@ LoadedJob load_job(const std::string& spec_path, const std::string& run_dir_over
   return loaded;
 }
 
-void prepare_run_dir(const spec::JobSpec& job, bool resume) {
+storage::RunDirLock prepare_run_dir(const spec::JobSpec& job, bool resume) {
   const fs::path run_dir = job.run_dir;
+  std::error_code error;
+  for (const char* folder : {"logs", "checkpoints"}) {
+    fs::create_directories(run_dir / folder, error);
+    if (error) throw spec::InputError("run_dir", "cannot create " + (run_dir / folder).string() + ": " + error.message());
+  }
+  if (::access(run_dir.c_str(), W_OK) != 0) throw spec::InputError("run_dir", "not writable: " + run_dir.string());
+  // Locked before the journal is read, so two autolrs started on one run dir cannot both begin a run.
+  std::optional<storage::RunDirLock> lock = [&] {
+    try {
+      return storage::RunDirLock::try_acquire(run_dir.string());
+    } catch (const std::runtime_error& failure) {
+      throw spec::InputError("run_dir", failure.what());
+    }
+  }();
+  if (!lock) {
+    const std::optional<long> holder = storage::RunDirLock::holder_pid(run_dir.string());
+    throw spec::InputError("run_dir", run_dir.string() + " is in use by another autolrs" +
+                                          (holder ? " (pid " + std::to_string(*holder) + ")" : std::string()) +
+                                          "; wait for it to end or stop it, or choose another run_dir");
+  }
   // A journal without a complete record (autolrs was killed before its first append finished)
   // holds no run: a new one may start there, and there is nothing to resume.
-  std::error_code error;
   const bool has_journal = fs::is_regular_file(run_dir / journal::JsonLinesJournal::file_name, error) &&
                            !journal::JsonLinesJournal(run_dir.string()).read_all().empty();
   if (has_journal && !resume) {
@@ -89,11 +108,7 @@ void prepare_run_dir(const spec::JobSpec& job, bool resume) {
                                           " already holds a run; continue it with --resume, or choose another run_dir");
   }
   if (!has_journal && resume) throw spec::InputError("--resume", "no run to resume in " + run_dir.string());
-  for (const char* folder : {"logs", "checkpoints"}) {
-    fs::create_directories(run_dir / folder, error);
-    if (error) throw spec::InputError("run_dir", "cannot create " + (run_dir / folder).string() + ": " + error.message());
-  }
-  if (::access(run_dir.c_str(), W_OK) != 0) throw spec::InputError("run_dir", "not writable: " + run_dir.string());
+  return std::move(*lock);
 }
 
 }  // namespace autolrs::cli

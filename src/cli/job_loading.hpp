@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "spec/job_spec.hpp"
+#include "storage/run_dir_lock.hpp"
 
 namespace autolrs::cli {
 
@@ -28,9 +29,10 @@ std::string resolve_trainer_program(const spec::TrainerSpec& trainer);
 /// The simulator's command for a dry run, as a trainer spec (argv, resume args and loss patterns).
 spec::TrainerSpec simulator_trainer(const std::string& autolrs_binary, const spec::JobSpec& job);
 
-/// Creates the run directory and its logs/ and checkpoints/ folders. A run dir whose journal holds a
-/// record is refused without `resume` (and one without is refused with it). Throws spec::InputError.
-void prepare_run_dir(const spec::JobSpec& job, bool resume);
+/// Creates the run directory and its logs/ and checkpoints/ folders and locks it for this process
+/// (held while the returned lock lives). A run dir another autolrs holds is refused, as is one whose
+/// journal holds a record without `resume` (and one without with it). Throws spec::InputError.
+[[nodiscard]] storage::RunDirLock prepare_run_dir(const spec::JobSpec& job, bool resume);
 
 /// Absolute path of the running autolrs binary.
 std::string self_executable();

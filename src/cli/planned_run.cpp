@@ -41,7 +41,7 @@ std::atomic<int>& install_stop_handlers() {
 int run_planned(const LoadedJob& loaded, search::LaunchPlanner& planner, bool resume, const std::string& command,
                 const ConsoleOptions& console_options) {
   const spec::JobSpec& job = loaded.job;
-  prepare_run_dir(job, resume);
+  const storage::RunDirLock run_dir_lock = prepare_run_dir(job, resume);
   if (resume) {
     // Processes the previous autolrs's launches left running (it was SIGKILLed, and PR_SET_PDEATHSIG
     // reaches only a trainer, not its workers) must not write into the run while it goes on.

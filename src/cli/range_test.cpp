@@ -89,7 +89,7 @@ int run_range_test(const RangeTestOptions& options) {
   if (options.lr_min != 0) plan.lr_low = options.lr_min;
   if (options.lr_max != 0) plan.lr_high = options.lr_max;
   search::check_range_test_plan(plan);
-  prepare_run_dir(job, false);
+  const storage::RunDirLock run_dir_lock = prepare_run_dir(job, false);
   loaded.identity["range_test"] = {{"lr_min", plan.lr_low}, {"lr_max", plan.lr_high}, {"points", plan.points}, {"steps", plan.steps}};
 
   std::cout << "range test: " << plan.points << " LRs from " << spec::format_number(plan.lr_low) << " to "

@@ -6,6 +6,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include <unistd.h>
+
+#include "storage/run_dir_lock.hpp"
 #include "support/run_binary.hpp"
 #include "support/temp_dir.hpp"
 
@@ -182,6 +185,26 @@ TEST_CASE("autolrs run refuses a bad spec with exit 2, naming the field, and wri
   CHECK(result.exit_status == 2);
   CHECK(result.err == "autolrs: error: search.lr_min: must be > 0, got -0.1\n");
   CHECK_FALSE(fs::exists(dir / "run"));
+}
+
+TEST_CASE("autolrs run refuses a run dir another autolrs holds, and takes it once that one has ended") {
+  TempDir dir;
+  write_text(dir / "job.json", keyvalue_spec(dir).dump());
+  const std::string spec_path = (dir / "job.json").string();
+  fs::create_directories(dir / "run");
+  {
+    // This test process stands in for a running autolrs: it holds the run dir's lock.
+    const auto holder = autolrs::storage::RunDirLock::try_acquire((dir / "run").string());
+    REQUIRE(holder);
+    const auto refused = run_binary({AUTOLRS_BINARY, "run", spec_path}, dir);
+    CHECK(refused.exit_status == 2);
+    CHECK(refused.err == "autolrs: error: run_dir: " + (dir / "run").string() + " is in use by another autolrs (pid " +
+                             std::to_string(::getpid()) + "); wait for it to end or stop it, or choose another run_dir\n");
+    CHECK_FALSE(fs::exists(dir / "run" / "journal.jsonl"));
+  }
+  const auto taken = run_binary({AUTOLRS_BINARY, "run", spec_path}, dir);
+  CHECK(taken.exit_status == 0);
+  CHECK(fs::exists(dir / "run" / "summary.json"));
 }
 
 TEST_CASE("autolrs run refuses a run dir holding a run unless --resume, and --resume without one") {
