@@ -213,14 +213,12 @@ FitData summarize(const ArrayXd& u, const ArrayXd& y) {
   return bins;
 }
 
-Forecast pessimistic(const std::vector<double>& finite_losses, ForecastStatus status) {
+/// A forecast without a fit: `prediction` as given, the spread of the finite losses as its uncertainty.
+Forecast unfitted(const std::vector<double>& finite_losses, ForecastStatus status, double prediction) {
   Forecast result;
   result.status = status;
-  if (finite_losses.empty()) return result;
-  result.prediction = status == ForecastStatus::diverged
-                          ? *std::max_element(finite_losses.begin(), finite_losses.end())
-                          : finite_losses.back();
-  result.c = result.prediction;
+  result.prediction = prediction;
+  result.c = prediction;
   result.points_used = static_cast<int>(finite_losses.size());
   if (finite_losses.size() >= 2) {
     const ArrayXd values = Eigen::Map<const ArrayXd>(finite_losses.data(), static_cast<Eigen::Index>(finite_losses.size()));
@@ -230,12 +228,19 @@ Forecast pessimistic(const std::vector<double>& finite_losses, ForecastStatus st
   return result;
 }
 
-/// Robust level of the first and last fifth of a series (medians), to detect a rising series.
-bool rises_sharply(const std::vector<double>& losses) {
-  const std::size_t fifth = std::max<std::size_t>(1, losses.size() / 5);
-  const double first = median_of(std::vector<double>(losses.begin(), losses.begin() + static_cast<std::ptrdiff_t>(fifth)));
-  const double last = median_of(std::vector<double>(losses.end() - static_cast<std::ptrdiff_t>(fifth), losses.end()));
-  return last > first + 0.5 * std::abs(first);
+double largest(const std::vector<double>& finite_losses) {
+  return finite_losses.empty() ? 0 : *std::max_element(finite_losses.begin(), finite_losses.end());
+}
+
+/// Robust levels (medians) of the first and last fifth of a series, at least one point each.
+struct EndLevels {
+  double first = 0, last = 0;
+};
+
+EndLevels end_levels(const std::vector<double>& losses) {
+  const auto fifth = static_cast<std::ptrdiff_t>(std::max<std::size_t>(1, losses.size() / 5));
+  return {median_of(std::vector<double>(losses.begin(), losses.begin() + fifth)),
+          median_of(std::vector<double>(losses.end() - fifth, losses.end()))};
 }
 
 void check_arguments(const std::vector<double>& steps, const std::vector<double>& losses, double horizon) {
@@ -258,9 +263,18 @@ Forecast forecast_loss(const std::vector<double>& steps, const std::vector<doubl
   for (double loss : losses) {
     if (std::isfinite(loss)) finite_losses.push_back(loss);
   }
-  if (finite_losses.size() != losses.size()) return pessimistic(finite_losses, ForecastStatus::diverged);
-  if (losses.size() < 3) return pessimistic(finite_losses, ForecastStatus::insufficient);
-  if (rises_sharply(losses)) return pessimistic(finite_losses, ForecastStatus::diverged);
+  if (finite_losses.size() != losses.size()) {
+    return unfitted(finite_losses, ForecastStatus::diverged, largest(finite_losses));
+  }
+  if (losses.size() < 3) {
+    return unfitted(finite_losses, ForecastStatus::insufficient, losses.empty() ? 0 : losses.back());
+  }
+  // A rising series forecasts the level it has risen to: above where it started, so the LR ranks
+  // poorly, without betting on a single worst point (which, on real runs, overshoots the later loss).
+  const EndLevels levels = end_levels(losses);
+  if (levels.last > levels.first + 0.5 * std::abs(levels.first)) {
+    return unfitted(finite_losses, ForecastStatus::diverged, levels.last);
+  }
 
   const Eigen::Index n = static_cast<Eigen::Index>(losses.size());
   const double t_first = steps.front(), span = steps.back() - steps.front();
@@ -328,7 +342,7 @@ Forecast forecast_loss(const std::vector<double>& steps, const std::vector<doubl
     result.prediction_std = std::abs(result.prediction - losses.back());
   }
   if (!std::isfinite(result.prediction) || !std::isfinite(result.b) || !std::isfinite(result.c)) {
-    return pessimistic(finite_losses, ForecastStatus::diverged);
+    return unfitted(finite_losses, ForecastStatus::diverged, largest(finite_losses));
   }
   return result;
 }

@@ -11,7 +11,8 @@ enum class SeriesKind { train, val };
 
 enum class ForecastStatus {
   ok,           ///< fitted; prediction is the model's value at the horizon
-  diverged,     ///< the series holds NaN/inf or rises sharply; prediction is a finite pessimistic value
+  diverged,     ///< the series rises sharply (prediction: the median of its last fifth, the level it rose
+                ///< to), or holds NaN/inf or defeats the fit (prediction: its largest finite loss, or 0)
   insufficient  ///< fewer than 3 usable points; prediction falls back to the last finite loss (or 0)
 };
 

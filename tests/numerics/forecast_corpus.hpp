@@ -1,17 +1,20 @@
 #pragma once
 
-// Evaluation corpus for the loss forecaster: synthetic loss curves with known truth, plus any real
-// series saved as CSV files (see load_corpus_csv) with the loss actually reached at the horizon.
+// Evaluation corpus for the loss forecaster: synthetic loss curves with known truth, and real probe
+// series of the PyTorch example trainer with the loss actually reached at the horizon (load_torch_corpus).
 
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
+#include <istream>
+#include <map>
 #include <random>
 #include <sstream>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "numerics/forecaster.hpp"
@@ -23,7 +26,7 @@ struct CorpusSeries {
   numerics::SeriesKind series_kind = numerics::SeriesKind::train;
   std::vector<double> steps, losses;  ///< the probe window, steps from the stage start
   double horizon = 0;                 ///< step of the forecast
-  double truth = 0;                   ///< noise-free loss at the horizon
+  double truth = 0;                   ///< loss at the horizon: noise-free (synthetic) or reached (real)
 };
 
 /// Shape and noise of one synthetic kind. Curves are c + a exp(-r t) (or, when `power_law`, the
@@ -83,53 +86,88 @@ inline std::vector<CorpusSeries> synthetic_corpus(std::uint64_t seed, int count)
   return corpus;
 }
 
-/// One real series from a CSV file: a line `kind,<group name>,<train|val>`, a line
-/// `horizon,<step>,<loss reached at that step>`, then `step,loss` lines. Throws std::runtime_error
-/// on anything else.
-inline CorpusSeries load_corpus_csv(const std::filesystem::path& path) {
-  std::ifstream in(path);
-  CorpusSeries series;
+/// One data row of the exporter's CSV files: where it stands, for errors, and its fields.
+struct CsvRow {
+  std::string where;
+  std::vector<std::string> fields;
+};
+
+/// The rows of `in` after its header line, blank lines skipped, split at commas (the exporter quotes
+/// nothing). Throws std::runtime_error on a row without the fields of `columns` (a header, e.g.
+/// "series_id,kind,step") or whose second field, the kind, is not train or val.
+inline std::vector<CsvRow> exporter_rows(std::istream& in, const std::string& file, const std::string& columns) {
+  const auto count = static_cast<std::size_t>(std::count(columns.begin(), columns.end(), ',') + 1);
+  std::vector<CsvRow> rows;
   std::string line;
-  const auto fields = [](const std::string& text) {
-    std::vector<std::string> parts;
-    std::stringstream stream(text);
-    for (std::string part; std::getline(stream, part, ',');) parts.push_back(part);
-    return parts;
-  };
-  for (int number = 1; std::getline(in, line); ++number) {
+  std::getline(in, line);  // header
+  for (int number = 2; std::getline(in, line); ++number) {
     if (!line.empty() && line.back() == '\r') line.pop_back();
     if (line.empty()) continue;
-    const std::vector<std::string> parts = fields(line);
-    const std::string where = path.string() + ":" + std::to_string(number);
-    if (parts.size() == 3 && parts[0] == "kind") {
-      series.kind = parts[1];
-      series.series_kind = parts[2] == "val" ? numerics::SeriesKind::val : numerics::SeriesKind::train;
-    } else if (parts.size() == 3 && parts[0] == "horizon") {
-      series.horizon = std::stod(parts[1]);
-      series.truth = std::stod(parts[2]);
-    } else if (parts.size() == 2) {
-      series.steps.push_back(std::stod(parts[0]));
-      series.losses.push_back(std::stod(parts[1]));
-    } else {
-      throw std::runtime_error(where + ": expected kind, horizon or step,loss");
+    CsvRow row{file + " row " + std::to_string(number), {}};
+    std::stringstream stream(line);
+    for (std::string field; std::getline(stream, field, ',');) row.fields.push_back(field);
+    if (row.fields.size() != count || (row.fields[1] != "train" && row.fields[1] != "val")) {
+      throw std::runtime_error(row.where + ": expected " + columns + " with kind train or val");
     }
+    rows.push_back(std::move(row));
   }
-  if (series.kind.empty() || series.steps.empty()) throw std::runtime_error(path.string() + ": incomplete series");
-  return series;
+  return rows;
 }
 
-/// Every *.csv series in `directory` (sorted by name); none when the directory does not exist.
-inline std::vector<CorpusSeries> load_corpus_directory(const std::filesystem::path& directory) {
-  std::vector<std::filesystem::path> files;
-  if (std::filesystem::is_directory(directory)) {
-    for (const auto& entry : std::filesystem::directory_iterator(directory)) {
-      if (entry.path().extension() == ".csv") files.push_back(entry.path());
-    }
+/// The whole of `text` as a number (nan and inf included); throws std::runtime_error naming `where`.
+inline double parse_number(const std::string& text, const std::string& where) {
+  std::size_t used = 0;
+  double value = 0;
+  try {
+    value = std::stod(text, &used);
+  } catch (const std::exception&) {
+    used = 0;
   }
-  std::sort(files.begin(), files.end());
+  if (text.empty() || used != text.size()) throw std::runtime_error(where + ": not a number: '" + text + "'");
+  return value;
+}
+
+/// Real probe series of the PyTorch example trainer, as scripts/trainers/export_loss_series.py writes
+/// them (its docstring has the format): `series` holds `series_id,kind,lr,step,loss` rows, `truth` one
+/// `series_id,kind,lr,start_step,probe_steps,horizon,truth` row per series, both after a header line.
+/// Each truth row becomes one series of kind "torch <train|val>", with its steps and losses in file
+/// order and the loss reached at the horizon as truth; losses and truths may be nan or inf (a diverged
+/// LR), kept as read. Throws std::runtime_error naming the row on a malformed row, a truth row without
+/// series rows, or series rows without a truth row.
+inline std::vector<CorpusSeries> load_torch_corpus(std::istream& series, std::istream& truth) {
+  struct Points {
+    std::vector<double> steps, losses;
+    bool used = false;
+  };
+  std::map<std::pair<std::string, std::string>, Points> points;  // by (series_id, kind)
+  for (const CsvRow& row : exporter_rows(series, "series", "series_id,kind,lr,step,loss")) {
+    Points& series_points = points[{row.fields[0], row.fields[1]}];
+    series_points.steps.push_back(parse_number(row.fields[3], row.where));
+    series_points.losses.push_back(parse_number(row.fields[4], row.where));
+  }
   std::vector<CorpusSeries> corpus;
-  for (const auto& file : files) corpus.push_back(load_corpus_csv(file));
+  for (const CsvRow& row : exporter_rows(truth, "truth", "series_id,kind,lr,start_step,probe_steps,horizon,truth")) {
+    const auto found = points.find({row.fields[0], row.fields[1]});
+    if (found == points.end()) throw std::runtime_error(row.where + ": no series rows for this series_id and kind");
+    found->second.used = true;
+    const bool train = row.fields[1] == "train";
+    corpus.push_back({"torch " + row.fields[1], train ? numerics::SeriesKind::train : numerics::SeriesKind::val,
+                      found->second.steps, found->second.losses, parse_number(row.fields[5], row.where),
+                      parse_number(row.fields[6], row.where)});
+  }
+  for (const auto& [key, series_points] : points) {
+    if (!series_points.used) throw std::runtime_error("series " + key.first + " " + key.second + " has no truth row");
+  }
   return corpus;
+}
+
+/// load_torch_corpus on the two files; throws std::runtime_error when one cannot be opened.
+inline std::vector<CorpusSeries> load_torch_corpus(const std::filesystem::path& series_csv,
+                                                   const std::filesystem::path& truth_csv) {
+  std::ifstream series(series_csv), truth(truth_csv);
+  if (!series) throw std::runtime_error("cannot open " + series_csv.string());
+  if (!truth) throw std::runtime_error("cannot open " + truth_csv.string());
+  return load_torch_corpus(series, truth);
 }
 
 }  // namespace autolrs::testing

@@ -98,7 +98,7 @@ TEST_CASE("numerics::forecast_loss gives a defined, finite answer on degenerate 
   };
   const Case cases[] = {
       {"flat", std::vector<double>(50, 2.5), ForecastStatus::ok, 2.5},
-      {"rising", {1, 1.2, 1.5, 2, 2.8, 4, 6, 9, 14, 20}, ForecastStatus::diverged, 20},
+      {"rising", {1, 1.2, 1.5, 2, 2.8, 4, 6, 9, 14, 20}, ForecastStatus::diverged, 17},  // last fifth's median
       {"nan inside", {3, 2.5, nan, 2, 1.9}, ForecastStatus::diverged, 3},
       {"inf at the end", {3, 2.5, 2.2, inf}, ForecastStatus::diverged, 3},
       {"all nan", {nan, nan, nan}, ForecastStatus::diverged, 0},
