@@ -23,7 +23,8 @@ struct ErrorSummary {
   int series = 0, failures = 0;
   std::vector<double> relative_errors, signed_errors;
 
-  /// The q-quantile (nearest rank) of the relative errors of the forecasts given; infinite without any.
+  /// The q-quantile (nearest rank) of the relative errors, a failure counting as an infinite error:
+  /// a forecast not given is the worst one, so a method is not judged on the series it answers only.
   double quantile(double q) const { return nearest_rank(relative_errors, q); }
   /// Median signed relative error: > 0 over-predicts the loss, < 0 under-predicts it.
   double bias() const { return nearest_rank(signed_errors, 0.5); }
@@ -32,6 +33,7 @@ struct ErrorSummary {
     ++series;
     if (failed) {
       ++failures;
+      relative_errors.push_back(INFINITY);
     } else {
       relative_errors.push_back(std::abs(prediction - truth) / std::abs(truth));
       signed_errors.push_back((prediction - truth) / std::abs(truth));
@@ -96,23 +98,18 @@ std::string table(const std::map<std::string, KindSummary>& summaries) {
 
 TEST_CASE("numerics::forecast_loss beats the original AutoLRS forecaster at 10x the window on every kind") {
   // Guards per kind: ours at most {median, p90} relative error (measured, with headroom), and
-  // whether our median must beat the original's. Where it need not:
-  // - 10% noise on a medium decay: a tie that 200 series cannot resolve. On 1,000 series a kind, seeds
-  //   20260101 / 7 / 99, ours is 9.8 / 9.2 / 8.5% against 8.8 / 8.8 / 8.8%; ours has the far smaller
-  //   p90 and no failures. (Dropping outliers by position, as the original's spline_iter does, rather
-  //   than by step as the reference does, puts the original at 10.0% here.)
-  // - the misspecified power-law curves: an exponential fitted to the whole window over-predicts them
-  //   (bias +19%); the original errs less because it under-predicts every exponential kind by 4-5%
-  //   (the bias column), not by fitting better. Weighting the window's tail, or switching to a
-  //   late-window fit when the decay slows, wins this kind only by losing to the original on medium 2%
-  //   and val medium (median or p90).
+  // whether our median must beat the original's. It need not on the misspecified power-law curves
+  // only: an exponential fitted to the whole window over-predicts them (bias +19%); the original errs
+  // less because it under-predicts every exponential kind by 4-5% (the bias column), not by fitting
+  // better. Weighting the window's tail, or switching to a late-window fit when the decay slows, wins
+  // this kind only by losing to the original on medium 2% and val medium (median or p90).
   struct Guard {
     double median, p90;
     bool median_beats_original;
   };
   const std::map<std::string, Guard> guards = {
       {"train fast 2%", {0.006, 0.02, true}},      {"train medium 2%", {0.025, 0.09, true}},
-      {"train slow 2%", {0.15, 0.40, true}},       {"train medium 10%", {0.12, 0.45, false}},
+      {"train slow 2%", {0.15, 0.40, true}},       {"train medium 10%", {0.12, 0.45, true}},
       {"train slow 10%", {0.27, 0.70, true}},      {"train medium 5% spikes", {0.07, 0.25, true}},
       {"train power-law 2%", {0.23, 0.55, false}}, {"val medium 1%", {0.025, 0.12, true}},
       {"val slow 1%", {0.16, 0.50, true}},
@@ -149,19 +146,18 @@ TEST_CASE("numerics::forecast_loss beats the original AutoLRS forecaster on real
   CHECK(all.size() == 64);
   CHECK(all.size() - corpus.size() == 8);  // lr 100, train and val, 4 stages
 
-  // Guards: ours at most {median, p90} (measured, with headroom), and whether our median must beat the
+  // Guards: ours at most {median, p90} (measured, with headroom), and a median and a p90 below the
   // original's. Training series whose loss later collapses or rises (the truth up to 1000x away from
   // the window's level) make any 10x forecast's p90 large: the p90 guard keeps ours from getting
-  // worse there. On val series the two medians are within about a point (the original's taken over
-  // the 26 of 28 series it answers): most val windows of the later stages are flat, and both forecast
-  // about their level; ours has no failure and a p90 a seventh of the original's.
+  // worse there. On val series most windows of the later stages are flat and both forecast about
+  // their level: the medians are within about two points (the original's 2 failures of 28 count as
+  // its worst errors); ours has no failure and a p90 a tenth of the original's.
   struct Guard {
     double median, p90;
-    bool median_beats_original;
   };
   const std::map<std::string, Guard> guards = {
-      {"torch train", {0.50, 13.0, true}},
-      {"torch val", {0.14, 1.0, false}},
+      {"torch train", {0.50, 13.0}},
+      {"torch val", {0.14, 1.0}},
   };
   const auto summaries = evaluate(corpus);
   MESSAGE("forecast accuracy on " << corpus.size() << " real probe series of the PyTorch example trainer:\n"
@@ -173,7 +169,7 @@ TEST_CASE("numerics::forecast_loss beats the original AutoLRS forecaster on real
     CHECK(summary.ours.failures == 0);  // so never where the original answers
     CHECK(summary.ours.quantile(0.5) <= guard.median);
     CHECK(summary.ours.quantile(0.9) <= guard.p90);
-    if (guard.median_beats_original) CHECK(summary.ours.quantile(0.5) < summary.baseline.quantile(0.5));
+    CHECK(summary.ours.quantile(0.5) < summary.baseline.quantile(0.5));
     CHECK(summary.ours.quantile(0.9) < summary.baseline.quantile(0.9));
   }
 }

@@ -6,8 +6,11 @@
 //
 // The original, on losses at indices xs = 0..n-1:
 //  1. spline_iter: fit scipy UnivariateSpline(xs, ys, k=2) with its default smoothing s = n, drop the
-//     worst round(3% n) residuals (training) or the single worst (validation) among indices below
-//     xs[(n-1)/2]; 10 rounds for training, 1 for validation.
+//     worst round(3% n) residuals (training) or the single worst (validation) whose position in the
+//     current arrays is below bound = xs[(n-1)/2]; 10 rounds for training, 1 for validation. The
+//     original compares positions (`[i for i in outliers if i < bound]`) with a step value fixed
+//     before the loop, so once a round has dropped points, later points past the middle of the
+//     window can be dropped too. We reproduce that as written.
 //  2. Smooth: the same spline on the kept points, evaluated at every xs.
 //  3. scipy.optimize.fmin (Nelder-Mead, x0 = 0, xtol = ftol = 1e-5) over beta of the residual of
 //     lstsq([exp(-exp(beta) xs), 1], smoothed); then b = -exp(beta), (a, c) by lstsq.
@@ -151,7 +154,7 @@ inline BaselineForecast baseline_forecast(const std::vector<double>& losses, dou
     const std::size_t first_outlier = drop == 0 ? 0 : order.size() - static_cast<std::size_t>(drop);
     std::vector<bool> outlier(xs.size(), false);
     for (std::size_t k = first_outlier; k < order.size(); ++k) {
-      if (xs[order[k]] < bound) outlier[order[k]] = true;
+      if (static_cast<double>(order[k]) < bound) outlier[order[k]] = true;  // a position, as in the original
     }
     std::vector<double> kept_x, kept_y;
     for (std::size_t i = 0; i < xs.size(); ++i) {
