@@ -276,9 +276,9 @@ void AutoLrsSearch::record_probe(const LaunchRequest& request, const LaunchOutco
         break;
       case numerics::ForecastStatus::diverged:
         if (std::all_of(losses.begin(), losses.end(), [](double loss) { return std::isfinite(loss); })) {
-          // A finite series that rises: a poor LR, not a broken launch. Its pessimistic forecast (the
-          // worst loss seen) is observed like any other, so a stage whose probes all rise a little (a
-          // converged model) still picks its least bad LR instead of failing the run.
+          // A finite series that rises: a poor LR, not a broken launch. Its forecast (the level it rose
+          // to, the median of its last fifth) is observed like any other, so a stage whose probes all
+          // rise a little (a converged model) still picks its least bad LR instead of failing the run.
           probe.status = ProbeStatus::succeeded;
           probe.reason = "loss rose";
           optimizer.tell(request.lr, forecast.prediction, forecast.prediction_std * forecast.prediction_std);
