@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <csignal>
 #include <condition_variable>
 #include <cstdio>
 #include <deque>
@@ -287,64 +288,76 @@ RunStatus RunOrchestrator::run(search::LaunchPlanner& search, bool resume) {
     for (RunObserver* observer : m_context.observers) call(*observer);
   };
 
-  while (true) {
-    std::unique_lock lock(mutex);
-    while (!stop_requested() && !interrupted) {
-      const int free_slots = static_cast<int>(std::count(slot_busy.begin(), slot_busy.end(), false));
-      if (free_slots == 0) break;
-      if (to_start.empty()) {
-        const std::vector<LaunchRequest> issued = search.next_launches(free_slots);
-        if (issued.empty()) break;
-        m_context.journal.append({{"type", "issued"}, {"free_slots", free_slots}, {"launches", issued}});
-        to_start.insert(to_start.end(), issued.begin(), issued.end());
-      }
-      const LaunchRequest request = to_start.front();
-      // Warmup and stage launches run on the first slot, whose launcher may span every device;
-      // probes take the first free slot.
-      const auto slot_it = is_main(request) ? slot_busy.begin() : std::find(slot_busy.begin(), slot_busy.end(), false);
-      if (*slot_it) break;
-      to_start.pop_front();
-      const int slot = static_cast<int>(slot_it - slot_busy.begin());
-      *slot_it = true;
-      ++running;
-      notify([&](RunObserver& o) { o.on_launch_started(request, slot, state(search, RunStatus::running)); });
-      PreparedLaunch launch;
-      launch.request = request;
-      launch.slot = slot;
-      launch.checkpoint_name = checkpoint_name(request);
-      launch.staging_checkpoint = m_context.checkpoints.staging_path(launch.checkpoint_name);
-      launch.command = build_command(request, slot, launch.staging_checkpoint);
-      launch.reference_loss = search.reference_loss();
-      workers.emplace_back([this, launch = std::move(launch), &mutex, &completions, &completed, &notify] {
-        const auto on_loss = [&](bool is_val, double loss) {
-          notify([&](RunObserver& o) { o.on_loss(launch.request, is_val, loss); });
-        };
-        Completion completion;
-        try {
-          completion = run_launch(launch, on_loss);
-        } catch (const std::exception& error) {
-          // An IO failure around one launch (log file, checkpoint rename) fails that launch, not the run.
-          completion.slot = launch.slot;
-          completion.report.request = launch.request;
-          completion.report.outcome.reason = std::string("autolrs: ") + error.what();
+  try {
+    while (true) {
+      std::unique_lock lock(mutex);
+      while (!stop_requested() && !interrupted) {
+        const int free_slots = static_cast<int>(std::count(slot_busy.begin(), slot_busy.end(), false));
+        if (free_slots == 0) break;
+        if (to_start.empty()) {
+          const std::vector<LaunchRequest> issued = search.next_launches(free_slots);
+          if (issued.empty()) break;
+          m_context.journal.append({{"type", "issued"}, {"free_slots", free_slots}, {"launches", issued}});
+          to_start.insert(to_start.end(), issued.begin(), issued.end());
         }
-        std::lock_guard guard(mutex);
-        completions.push_back(std::move(completion));
-        completed.notify_one();
-      });
+        const LaunchRequest request = to_start.front();
+        // Warmup and stage launches run on the first slot, whose launcher may span every device;
+        // probes take the first free slot.
+        const auto slot_it = is_main(request) ? slot_busy.begin() : std::find(slot_busy.begin(), slot_busy.end(), false);
+        if (*slot_it) break;
+        to_start.pop_front();
+        const int slot = static_cast<int>(slot_it - slot_busy.begin());
+        *slot_it = true;
+        notify([&](RunObserver& o) { o.on_launch_started(request, slot, state(search, RunStatus::running)); });
+        PreparedLaunch launch;
+        launch.request = request;
+        launch.slot = slot;
+        launch.checkpoint_name = checkpoint_name(request);
+        launch.staging_checkpoint = m_context.checkpoints.staging_path(launch.checkpoint_name);
+        launch.command = build_command(request, slot, launch.staging_checkpoint);
+        launch.reference_loss = search.reference_loss();
+        workers.emplace_back([this, launch = std::move(launch), &mutex, &completions, &completed, &notify] {
+          const auto on_loss = [&](bool is_val, double loss) {
+            notify([&](RunObserver& o) { o.on_loss(launch.request, is_val, loss); });
+          };
+          Completion completion;
+          try {
+            completion = run_launch(launch, on_loss);
+          } catch (const std::exception& error) {
+            // An IO failure around one launch (log file, checkpoint rename) fails that launch, not the run.
+            completion.slot = launch.slot;
+            completion.report.request = launch.request;
+            completion.report.outcome.reason = std::string("autolrs: ") + error.what();
+          }
+          std::lock_guard guard(mutex);
+          completions.push_back(std::move(completion));
+          completed.notify_one();
+        });
+        ++running;  // once its worker exists: the error path below waits for exactly these
+      }
+      if (running == 0) break;
+      completed.wait(lock, [&] { return !completions.empty(); });
+      Completion completion = std::move(completions.front());
+      completions.pop_front();
+      --running;
+      slot_busy[static_cast<size_t>(completion.slot)] = false;
+      if (completion.interrupted) {
+        interrupted = true;
+        continue;
+      }
+      accept_report(search, completion.report);
+      notify([&](RunObserver& o) { o.on_launch_finished(m_reports.back(), state(search, RunStatus::running)); });
     }
-    if (running == 0) break;
-    completed.wait(lock, [&] { return !completions.empty(); });
-    Completion completion = std::move(completions.front());
-    completions.pop_front();
-    --running;
-    slot_busy[static_cast<size_t>(completion.slot)] = false;
-    if (completion.interrupted) {
-      interrupted = true;
-      continue;
+  } catch (...) {
+    // autolrs itself failed (a journal append, writing the outputs): end the running launches as on
+    // SIGTERM and wait for their workers, so no thread or trainer outlives the error it reports.
+    if (m_context.stop_signal) m_context.stop_signal->store(SIGTERM);
+    {
+      std::unique_lock lock(mutex);
+      completed.wait(lock, [&] { return static_cast<int>(completions.size()) >= running; });
     }
-    accept_report(search, completion.report);
-    notify([&](RunObserver& o) { o.on_launch_finished(m_reports.back(), state(search, RunStatus::running)); });
+    for (std::thread& worker : workers) worker.join();
+    throw;
   }
   for (std::thread& worker : workers) worker.join();
 

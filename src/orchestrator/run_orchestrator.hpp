@@ -29,7 +29,8 @@ struct RunContext {
   const Clock& clock;
   std::vector<RunObserver*> observers;
   /// Set non-zero (by a signal handler) to stop: no new launch starts, running ones end as interrupted.
-  const std::atomic<int>* stop_signal = nullptr;
+  /// The orchestrator sets it to SIGTERM itself when it fails (see run()).
+  std::atomic<int>* stop_signal = nullptr;
 };
 
 /// Drives a run: asks a planner (the AutoLRS search, or a fixed baseline schedule) for launches, runs them on the job's slots (one thread per
@@ -45,7 +46,9 @@ class RunOrchestrator {
   /// `resume`, continues the run recorded in the journal: finished launches are not rerun and the
   /// planner is rebuilt by replaying the journal; a run that ended failed runs the launch that
   /// failed it once more (with the same spec: the fix is outside it, e.g. in the trainer). Throws spec::InputError when the journal is
-  /// missing, corrupt or belongs to a different job.
+  /// missing, corrupt or belongs to a different job. When autolrs itself fails mid-run (a journal
+  /// append, an observer), it stops the running launches through stop_signal, waits for them, and
+  /// rethrows: the journal holds every result recorded before the failure, so --resume goes on.
   RunStatus run(search::LaunchPlanner& planner, bool resume);
 
  private:

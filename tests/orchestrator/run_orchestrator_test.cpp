@@ -1,7 +1,12 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <csignal>
 #include <map>
+#include <stdexcept>
+#include <thread>
 
 #include "orchestrator/fakes.hpp"
 #include "orchestrator/run_orchestrator.hpp"
@@ -289,4 +294,60 @@ TEST_CASE("orchestrator::RunOrchestrator runs warmup and stage launches on the f
   CHECK(recorder.slots == std::map<std::string, int>{{"stage-000-probe-00", 0}, {"stage-000", 0}});
   REQUIRE(launcher.commands.size() == 2);
   CHECK(launcher.commands[1].env.at("CUDA_VISIBLE_DEVICES") == "0,1");
+}
+
+namespace {
+
+/// A journal whose first "result" record fails to be written (a full disk).
+struct JournalFailingOnResult : MemoryJournal {
+  void append(const nlohmann::json& record) override {
+    if (record.value("type", "") == "result") throw std::runtime_error("journal: no space left on device");
+    MemoryJournal::append(record);
+  }
+};
+
+/// Probe 0 trains at once; every other launch runs until the stop signal is set, then ends
+/// interrupted (as the process launcher does), and is counted.
+struct SlowLaunchesUntilStopped : FakeTrainerLauncher {
+  SlowLaunchesUntilStopped(FakeCheckpointStore& store, const std::atomic<int>& stop) : FakeTrainerLauncher(store), stop(stop) {}
+  orchestrator::LaunchResult run(const orchestrator::LaunchCommand& command,
+                                 const orchestrator::LineObserver& observer) override {
+    if (argument_after(command.argv, "--save").find("probe-00") != std::string::npos) {
+      return FakeTrainerLauncher::run(command, observer);
+    }
+    const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    while (stop.load() == 0 && std::chrono::steady_clock::now() < give_up) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    ++stopped_launches;
+    orchestrator::LaunchResult result;
+    result.end = orchestrator::LaunchEnd::interrupted;
+    return result;
+  }
+  const std::atomic<int>& stop;
+  std::atomic<int> stopped_launches{0};
+};
+
+}  // namespace
+
+TEST_CASE("orchestrator::RunOrchestrator failing mid-run stops the running launches, waits for them and rethrows") {
+  spec::JobSpec job = job_for_tests();
+  job.slots = {spec::SlotSpec{}, spec::SlotSpec{}, spec::SlotSpec{}};
+  std::atomic<int> stop_signal{0};
+  FakeCheckpointStore store;
+  SlowLaunchesUntilStopped launcher(store, stop_signal);
+  JournalFailingOnResult journal;
+  FakeClock clock;
+  orchestrator::RunOrchestrator orchestrator(job, {{"spec", "v1"}},
+                                             orchestrator::RunContext{launcher, journal, store, clock, {}, &stop_signal});
+  search::AutoLrsSearch planner(job);
+  // Probe 0's result cannot be journaled while probes 1 and 2 run on the other slots: the error
+  // reaches the caller (not std::terminate), after both were told to stop and had ended.
+  CHECK_THROWS_WITH_AS(orchestrator.run(planner, false), "journal: no space left on device", std::runtime_error);
+  CHECK(stop_signal.load() == SIGTERM);
+  CHECK(launcher.stopped_launches.load() == 2);
+  CHECK(launcher.commands.size() == 1);  // only probe 0 went through the fake trainer
+  REQUIRE(journal.records.size() == 2);
+  CHECK(journal.records[0].at("type") == "started");
+  CHECK(journal.records[1].at("type") == "issued");
 }
