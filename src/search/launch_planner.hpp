@@ -28,8 +28,8 @@ class LaunchPlanner {
   /// Why the run cannot go on (a stage failed past its retries, every probe of a stage failed).
   virtual const std::optional<std::string>& failure() const = 0;
   virtual const SearchRecord& progress() const = 0;
-  /// Loss that launches are judged against for early divergence stops: the last finite train loss
-  /// of the previous main launch, when there is one.
+  /// Loss that launches are judged against for early divergence stops: the level the previous main
+  /// launch's train losses ended at (final_loss_level), when there is one.
   virtual std::optional<double> reference_loss() const = 0;
 };
 

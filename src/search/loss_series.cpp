@@ -13,6 +13,18 @@ std::optional<double> last_finite_loss(const std::vector<LossPoint>& series) {
   return std::nullopt;
 }
 
+std::optional<double> final_loss_level(const std::vector<LossPoint>& series, std::size_t count) {
+  double sum = 0;
+  std::size_t used = 0;
+  for (auto it = series.rbegin(); it != series.rend() && used < count; ++it) {
+    if (!std::isfinite(it->loss)) continue;
+    sum += it->loss;
+    ++used;
+  }
+  if (used == 0) return std::nullopt;
+  return sum / static_cast<double>(used);
+}
+
 std::vector<LossPoint> place_on_launch_axis(const std::vector<RawLoss>& losses, long launch_steps, bool ran_to_end) {
   std::vector<LossPoint> placed;
   placed.reserve(losses.size());

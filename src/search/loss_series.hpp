@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstddef>
 #include <optional>
 #include <vector>
 
@@ -30,8 +31,14 @@ std::vector<LossPoint> place_on_launch_axis(const std::vector<RawLoss>& losses, 
 /// The last finite loss of `series`, or nullopt when it has none (a launch's final loss).
 std::optional<double> last_finite_loss(const std::vector<LossPoint>& series);
 
+/// The level a launch ended at, to judge the next launches' divergence against: the mean of the
+/// last `count` (at most) finite losses of `series`; nullopt when it has none. Not the last loss
+/// alone: near convergence one minibatch's loss can be ten times below the next one's.
+std::optional<double> final_loss_level(const std::vector<LossPoint>& series, std::size_t count = 20);
+
 /// Decides when a running launch's loss has diverged: a non-finite loss, or one above
-/// `factor` × the reference loss (the stage's start loss when known, else the launch's first loss).
+/// `factor` × the reference loss (the stage's start level, see final_loss_level, when known, else
+/// the launch's first loss).
 class DivergenceMonitor {
  public:
   DivergenceMonitor(double factor, std::optional<double> reference_loss)

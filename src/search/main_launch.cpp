@@ -29,7 +29,7 @@ MainLaunchVerdict record_main_launch(SearchRecord& record, const LaunchRequest& 
     mark_completed(record.stages.at(static_cast<size_t>(request.stage)), outcome);
   }
   record.model_steps += request.steps;
-  if (const std::optional<double> final_loss = last_finite_loss(outcome.train)) reference_loss = final_loss;
+  if (const std::optional<double> level = final_loss_level(outcome.train)) reference_loss = level;
   return MainLaunchVerdict::completed;
 }
 

@@ -16,8 +16,8 @@ enum class MainLaunchVerdict {
 
 /// Records the outcome of the main launch `request` in `record`, the same way for every planner.
 /// Completed: the warmup or stage `request.stage` is marked completed with its last finite train and
-/// val losses, its steps are added to model_steps, and `reference_loss` becomes its last finite train
-/// loss when it has one. Failed past retries: `failure` says e.g. "stage 3 failed after 3
+/// val losses, its steps are added to model_steps, and `reference_loss` becomes the level its train
+/// losses ended at (final_loss_level) when it has finite ones. Failed past retries: `failure` says e.g. "stage 3 failed after 3
 /// attempt(s): <reason>". `record` must hold the warmup or that stage.
 MainLaunchVerdict record_main_launch(SearchRecord& record, const LaunchRequest& request, const LaunchOutcome& outcome,
                                      int max_retries, std::optional<double>& reference_loss,

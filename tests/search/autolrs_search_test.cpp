@@ -5,6 +5,7 @@
 #include <map>
 
 #include "search/autolrs_search.hpp"
+#include "search/loss_series.hpp"
 #include "search/search_json.hpp"
 #include "search/stage_plan.hpp"
 
@@ -84,6 +85,25 @@ TEST_CASE("search::stage_steps doubles from first_stage_steps up to max_stage_st
   CHECK(search::planned_stage_count(search, 0) == 0);
   CHECK(search::probe_steps(search, 8000) == 800);
   CHECK(search::probe_steps(search, 4) == 1);
+}
+
+TEST_CASE("search::final_loss_level is the mean of the last finite losses, and divergence is judged against it") {
+  std::vector<search::LossPoint> series;
+  for (int step = 1; step <= 30; ++step) series.push_back({static_cast<double>(step), step % 2 ? 0.01 : 0.07});
+  series.push_back({31, std::nan("")});
+  // The last 20 finite losses: ten of 0.01, ten of 0.07.
+  CHECK(*search::final_loss_level(series) == doctest::Approx(0.04));
+  CHECK(*search::final_loss_level(series, 3) == doctest::Approx((0.07 + 0.01 + 0.07) / 3));
+  CHECK_FALSE(search::final_loss_level({{1, INFINITY}}));
+  CHECK_FALSE(search::final_loss_level({}));
+
+  // A converged model's minibatch losses swing tenfold: judged against the level, not the last
+  // loss (0.01 here), the next stage's ordinary minibatch losses are no divergence.
+  search::DivergenceMonitor monitor(10, search::final_loss_level(series));
+  CHECK_FALSE(monitor.diverged_after(0.07));
+  CHECK_FALSE(monitor.diverged_after(0.39));
+  CHECK(monitor.diverged_after(0.41));
+  CHECK(monitor.diverged_after(0.01));  // and stays diverged
 }
 
 TEST_CASE("search::place_on_launch_axis puts losses at their step within the launch") {
