@@ -61,7 +61,8 @@ bool DivergenceMonitor::diverged_after(double loss) {
     m_reference = loss;
     return false;
   }
-  if (*m_reference > 0 && loss > m_factor * *m_reference) m_diverged = true;
+  m_losses_above = *m_reference > 0 && loss > m_factor * *m_reference ? m_losses_above + 1 : 0;
+  m_diverged = m_losses_above >= losses_in_a_row;
   return m_diverged;
 }
 

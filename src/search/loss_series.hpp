@@ -36,11 +36,15 @@ std::optional<double> last_finite_loss(const std::vector<LossPoint>& series);
 /// alone: near convergence one minibatch's loss can be ten times below the next one's.
 std::optional<double> final_loss_level(const std::vector<LossPoint>& series, std::size_t count = 20);
 
-/// Decides when a running launch's loss has diverged: a non-finite loss, or one above
-/// `factor` × the reference loss (the stage's start level, see final_loss_level, when known, else
-/// the launch's first loss).
+/// Decides when a running launch's loss has diverged: a non-finite loss, or `losses_in_a_row`
+/// consecutive losses above `factor` × the reference loss (the stage's start level, see
+/// final_loss_level, when known, else the launch's first loss). In a row, because a well-fitted
+/// model's minibatch losses are heavy-tailed: one batch ten times above their mean is routine, three
+/// in a row are not, while a diverging loss keeps climbing.
 class DivergenceMonitor {
  public:
+  static constexpr int losses_in_a_row = 3;
+
   DivergenceMonitor(double factor, std::optional<double> reference_loss)
       : m_factor(factor), m_reference(reference_loss) {}
 
@@ -50,6 +54,7 @@ class DivergenceMonitor {
  private:
   double m_factor;
   std::optional<double> m_reference;
+  int m_losses_above = 0;
   bool m_diverged = false;
 };
 

@@ -29,7 +29,7 @@ struct TrainerSpec {
   double timeout_s = 0;       ///< wall-clock limit per launch; 0 = none
   double idle_timeout_s = 0;  ///< limit on time without an output line; 0 = none
   int max_retries = 2;        ///< retries of a failed main-stage launch
-  double divergence_factor = 10;  ///< a probe whose loss exceeds this × the stage's start loss level is stopped
+  double divergence_factor = 10;  ///< a launch whose loss exceeds this × the stage's start loss level 3 times in a row is stopped
 };
 
 enum class Objective { train_loss, val_loss, automatic };

@@ -212,8 +212,8 @@ TEST_CASE("orchestrator::RunOrchestrator stops a diverging probe early and recor
   }
   CHECK(diverged > 0);
   CHECK(harness.final_state.summary["stages"][0]["lr"].get<double>() <= 0.3);
-  // Stopped at the first loss above 10x the first one: exp(0.5 * (step - 1)) > 10 at step 6.
-  CHECK(harness.final_state.summary["probe_steps"].get<long>() == 10L * (6 - diverged) + 6L * diverged);
+  // Stopped at the third loss in a row above 10x the first one: exp(0.5 * (step - 1)) > 10 from step 6.
+  CHECK(harness.final_state.summary["probe_steps"].get<long>() == 10L * (6 - diverged) + 8L * diverged);
 }
 
 TEST_CASE("orchestrator::RunOrchestrator continues a stage from its winning probe's checkpoint with the default preset") {

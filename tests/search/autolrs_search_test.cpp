@@ -100,9 +100,8 @@ TEST_CASE("search::final_loss_level is the mean of the last finite losses, and d
   // A converged model's minibatch losses swing tenfold: judged against the level, not the last
   // loss (0.01 here), the next stage's ordinary minibatch losses are no divergence.
   search::DivergenceMonitor monitor(10, search::final_loss_level(series));
-  CHECK_FALSE(monitor.diverged_after(0.07));
-  CHECK_FALSE(monitor.diverged_after(0.39));
-  CHECK(monitor.diverged_after(0.41));
+  for (double loss : {0.07, 0.39, 0.41, 0.41, 0.07, 0.41, 0.41}) CHECK_FALSE(monitor.diverged_after(loss));
+  CHECK(monitor.diverged_after(0.41));  // the third in a row above 10 x 0.04
   CHECK(monitor.diverged_after(0.01));  // and stays diverged
 }
 
@@ -140,15 +139,19 @@ TEST_CASE("search::place_on_launch_axis puts losses at their step within the lau
   }
 }
 
-TEST_CASE("search::DivergenceMonitor flags non-finite losses and losses above factor times the reference") {
+TEST_CASE("search::DivergenceMonitor flags non-finite losses and three losses in a row above factor times the reference") {
   search::DivergenceMonitor with_reference(10, 2.0);
   CHECK_FALSE(with_reference.diverged_after(19.9));
+  CHECK_FALSE(with_reference.diverged_after(20.1));
+  CHECK_FALSE(with_reference.diverged_after(20.1));
   CHECK(with_reference.diverged_after(20.1));
   CHECK(with_reference.diverged_after(1.0));  // stays diverged
 
   search::DivergenceMonitor first_loss_is_reference(3, std::nullopt);
   CHECK_FALSE(first_loss_is_reference.diverged_after(1.0));
   CHECK_FALSE(first_loss_is_reference.diverged_after(2.9));
+  CHECK_FALSE(first_loss_is_reference.diverged_after(3.1));
+  CHECK_FALSE(first_loss_is_reference.diverged_after(3.1));
   CHECK(first_loss_is_reference.diverged_after(3.1));
 
   search::DivergenceMonitor nan_loss(10, 1.0);
