@@ -79,7 +79,11 @@ LoadedJob load_job(const std::string& spec_path, const std::string& run_dir_over
 
 storage::RunDirLock prepare_run_dir(const spec::JobSpec& job, bool resume) {
   const fs::path run_dir = job.run_dir;
+  const fs::path journal_path = run_dir / journal::JsonLinesJournal::file_name;
+  const spec::InputError nothing_to_resume("--resume", "no run to resume in " + run_dir.string());
   std::error_code error;
+  // Refused before anything is created: a mistyped run dir with --resume leaves no folder behind.
+  if (resume && !fs::is_regular_file(journal_path, error)) throw nothing_to_resume;
   for (const char* folder : {"logs", "checkpoints"}) {
     fs::create_directories(run_dir / folder, error);
     if (error) throw spec::InputError("run_dir", "cannot create " + (run_dir / folder).string() + ": " + error.message());
@@ -101,13 +105,13 @@ storage::RunDirLock prepare_run_dir(const spec::JobSpec& job, bool resume) {
   }
   // A journal without a complete record (autolrs was killed before its first append finished)
   // holds no run: a new one may start there, and there is nothing to resume.
-  const bool has_journal = fs::is_regular_file(run_dir / journal::JsonLinesJournal::file_name, error) &&
+  const bool has_journal = fs::is_regular_file(journal_path, error) &&
                            !journal::JsonLinesJournal(run_dir.string()).read_all().empty();
   if (has_journal && !resume) {
     throw spec::InputError("run_dir", run_dir.string() +
                                           " already holds a run; continue it with --resume, or choose another run_dir");
   }
-  if (!has_journal && resume) throw spec::InputError("--resume", "no run to resume in " + run_dir.string());
+  if (!has_journal && resume) throw nothing_to_resume;
   return std::move(*lock);
 }
 

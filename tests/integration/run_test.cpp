@@ -214,6 +214,7 @@ TEST_CASE("autolrs run refuses a run dir holding a run unless --resume, and --re
   const auto resume_nothing = run_binary({AUTOLRS_BINARY, "run", spec_path, "--resume"}, dir);
   CHECK(resume_nothing.exit_status == 2);
   CHECK(resume_nothing.err.find("no run to resume") != std::string::npos);
+  CHECK_FALSE(fs::exists(dir / "run"));
 
   REQUIRE(run_binary({AUTOLRS_BINARY, "run", spec_path}, dir).exit_status == 0);
   const std::string schedule = read_text(dir / "run" / "schedule.csv");
