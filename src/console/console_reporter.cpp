@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <string>
 
+#include "search/search_strategy.hpp"
 #include "search/stage_plan.hpp"
 
 namespace autolrs::console {
@@ -39,8 +40,8 @@ std::string launch_label(const search::LaunchRequest& request, const spec::JobSp
   switch (request.kind) {
     case search::LaunchKind::warmup: return format("[warmup]      train %ld steps", request.steps);
     case search::LaunchKind::probe:
-      return format("[stage %d/%d] probe %d/%d", request.stage + 1, stage_count, request.probe + 1,
-                    job.search.probes_per_stage);
+      return format("[stage %d/%d] probe %d/%d%s", request.stage + 1, stage_count, request.probe + 1,
+                    search::planned_probes(job.search, request.stage), request.decay_tail ? " decay" : "");
     case search::LaunchKind::stage: return format("[stage %d/%d] train %ld steps", request.stage + 1, stage_count, request.steps);
   }
   return "?";
@@ -55,7 +56,11 @@ std::string launch_line(const orchestrator::LaunchReport& report, const orchestr
   if (!outcome.val.empty()) line += "  val=" + loss_text(last_loss(outcome.val));
   if (request.kind == search::LaunchKind::probe && outcome.status == search::OutcomeStatus::succeeded) {
     const search::ProbeRecord& probe = state.progress.stages.at(static_cast<size_t>(request.stage)).probes.at(static_cast<size_t>(request.probe));
-    if (probe.status == search::ProbeStatus::succeeded && probe.forecast) {
+    if (probe.end_loss && probe.status == search::ProbeStatus::succeeded) {
+      line += format("  %s=%.4g%s", request.decay_tail ? "after decay" : "end", *probe.end_loss,
+                     probe.end_loss_from_val ? " (val)" : "");
+    } else if (!request.decay_tail && probe.status != search::ProbeStatus::failed &&
+               probe.status != search::ProbeStatus::diverged && probe.forecast) {
       line += format("  forecast=%.4g%s", probe.forecast->prediction, probe.forecast_from_val ? " (val)" : "");
     } else {
       line += std::string("  ") + search::to_string(probe.status) + ": " + probe.reason;

@@ -149,6 +149,9 @@ void RunOrchestrator::remember_checkpoint(const LaunchReport& report) {
   const LaunchRequest& request = report.request;
   if (is_main(request)) {
     m_step_checkpoints[request.start_step + request.steps] = report.checkpoint;
+  } else if (request.decay_tail) {
+    // Only a decay tail's losses matter: nothing ever trains on from its checkpoint.
+    m_context.checkpoints.remove(report.checkpoint);
   } else {
     m_probe_checkpoints[{request.stage, request.probe}] = report.checkpoint;
   }

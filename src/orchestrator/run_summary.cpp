@@ -57,6 +57,7 @@ nlohmann::json run_summary(const RunState& state) {
                         {"forecast", forecast_usable ? nlohmann::json(probe.forecast->prediction) : nlohmann::json(nullptr)},
                         {"forecast_std", forecast_usable ? nlohmann::json(probe.forecast->prediction_std) : nlohmann::json(nullptr)},
                         {"objective", probe.forecast_from_val ? "val_loss" : "train_loss"},
+                        {"end_loss", probe.end_loss ? nlohmann::json(*probe.end_loss) : nlohmann::json(nullptr)},
                         {"reason", probe.reason}});
     }
     stages.push_back({{"stage", stage.index},
@@ -91,7 +92,8 @@ std::string schedule_csv(const RunState& state) {
 
 std::string loss_csv_rows(const LaunchReport& report) {
   const search::LaunchRequest& request = report.request;
-  const std::string prefix = std::string(search::to_string(request.kind)) + "," + std::to_string(request.stage) + "," +
+  const std::string kind = request.decay_tail ? "decay" : search::to_string(request.kind);
+  const std::string prefix = kind + "," + std::to_string(request.stage) + "," +
                              std::to_string(request.probe) + "," + csv_number(request.lr) + ",";
   std::string rows;
   const auto append = [&](const std::vector<search::LossPoint>& points, const char* split) {

@@ -92,7 +92,7 @@ std::string LaunchRequest::id() const {
   if (kind == LaunchKind::warmup) {
     std::snprintf(text, sizeof text, "warmup");
   } else if (kind == LaunchKind::probe) {
-    std::snprintf(text, sizeof text, "stage-%03d-probe-%02d", stage, probe);
+    std::snprintf(text, sizeof text, "stage-%03d-probe-%02d%s", stage, probe, decay_tail ? "-decay" : "");
   } else {
     std::snprintf(text, sizeof text, "stage-%03d", stage);
   }
@@ -102,11 +102,15 @@ std::string LaunchRequest::id() const {
 }
 
 struct AutoLrsSearch::StageSearch {
-  explicit StageSearch(numerics::BayesOpt stage_optimizer) : optimizer(std::move(stage_optimizer)) {}
+  StageSearch(numerics::BayesOpt stage_optimizer, std::vector<double> design_lrs, int probes)
+      : optimizer(std::move(stage_optimizer)), design(std::move(design_lrs)), probe_count(probes) {}
 
   numerics::BayesOpt optimizer;
+  std::vector<double> design;  ///< the stage's probe LRs when fixed up front; empty: BO proposals
+  int probe_count = 0;
   int probes_issued = 0;
   std::optional<bool> objective_from_val;  ///< fixed by the stage's first successful probe
+  std::vector<LaunchRequest> tails_due;    ///< decay tails of finished probes, not yet launched
 };
 
 AutoLrsSearch::AutoLrsSearch(const spec::JobSpec& job) : m_job(job), m_strategy(strategy_for(job.search)) {
@@ -146,8 +150,17 @@ void AutoLrsSearch::begin_next_stage() {
     return;
   }
   const std::uint64_t stage_seed = mix_seed(m_job.seed ^ mix_seed(static_cast<std::uint64_t>(stage.index) + 1));
+  std::vector<double> design;
+  if (m_last_lr) {
+    for (double multiple : m_strategy.later_stage_lr_multiples) {
+      const double lr = std::clamp(*m_last_lr * multiple, m_job.search.lr_min, m_job.search.lr_max);
+      if (std::find(design.begin(), design.end(), lr) == design.end()) design.push_back(lr);
+    }
+  }
+  const int probe_count = design.empty() ? m_job.search.probes_per_stage : static_cast<int>(design.size());
   m_stage = std::make_unique<StageSearch>(
-      numerics::BayesOpt(bayes_opt_config(m_job.search, m_strategy, m_last_lr), stage_seed));
+      numerics::BayesOpt(bayes_opt_config(m_job.search, m_strategy, m_last_lr), stage_seed), std::move(design),
+      probe_count);
   m_record.stages.push_back(std::move(stage));
 }
 
@@ -165,15 +178,25 @@ std::vector<LaunchRequest> AutoLrsSearch::next_launches(int free_slots) {
     }
   } else if (m_stage) {
     StageRecord& stage = m_record.stages.back();
-    const int remaining = m_job.search.probes_per_stage - m_stage->probes_issued;
-    const int count = std::min(free_slots, remaining);
-    if (count <= 0) return launches;
-    // Probes still running elsewhere are pending: the new proposals keep away from them.
-    std::vector<double> pending;
-    for (const LaunchRequest& request : m_outstanding) {
-      if (request.kind == LaunchKind::probe) pending.push_back(request.lr);
+    std::vector<LaunchRequest>& tails = m_stage->tails_due;
+    while (!tails.empty() && static_cast<int>(launches.size()) < free_slots) {
+      launches.push_back(tails.front());
+      tails.erase(tails.begin());
     }
-    const std::vector<double> lrs = m_stage->optimizer.ask_batch(count, pending);
+    const int remaining = m_stage->probe_count - m_stage->probes_issued;
+    const int count = std::min(free_slots - static_cast<int>(launches.size()), remaining);
+    std::vector<double> lrs;
+    if (count > 0 && !m_stage->design.empty()) {
+      const auto next = m_stage->design.begin() + m_stage->probes_issued;
+      lrs.assign(next, next + count);
+    } else if (count > 0) {
+      // Probes still running elsewhere are pending: the new proposals keep away from them.
+      std::vector<double> pending;
+      for (const LaunchRequest& request : m_outstanding) {
+        if (request.kind == LaunchKind::probe && !request.decay_tail) pending.push_back(request.lr);
+      }
+      lrs = m_stage->optimizer.ask_batch(count, pending);
+    }
     for (double lr : lrs) {
       LaunchRequest request;
       request.kind = LaunchKind::probe;
@@ -243,13 +266,12 @@ bool AutoLrsSearch::use_val_objective(const StageRecord& stage) const {
 }
 
 void AutoLrsSearch::record_probe(const LaunchRequest& request, const LaunchOutcome& outcome) {
+  if (request.decay_tail) return record_decay_tail(request, outcome);
   StageRecord& stage = m_record.stages.at(static_cast<size_t>(request.stage));
   ProbeRecord& probe = stage.probes.at(static_cast<size_t>(request.probe));
-  numerics::BayesOpt& optimizer = m_stage->optimizer;
   probe.reason = outcome.reason;
   if (outcome.status != OutcomeStatus::succeeded) {
     probe.status = outcome.status == OutcomeStatus::diverged ? ProbeStatus::diverged : ProbeStatus::failed;
-    optimizer.tell_failure(request.lr);
   } else {
     // The stage's objective is fixed by its first successful probe, so forecasts stay comparable; a
     // later probe with too few val losses falls back to its train series.
@@ -272,7 +294,6 @@ void AutoLrsSearch::record_probe(const LaunchRequest& request, const LaunchOutco
     switch (forecast.status) {
       case numerics::ForecastStatus::ok:
         probe.status = ProbeStatus::succeeded;
-        optimizer.tell(request.lr, forecast.prediction, forecast.prediction_std * forecast.prediction_std);
         break;
       case numerics::ForecastStatus::diverged:
         if (std::all_of(losses.begin(), losses.end(), [](double loss) { return std::isfinite(loss); })) {
@@ -281,31 +302,102 @@ void AutoLrsSearch::record_probe(const LaunchRequest& request, const LaunchOutco
           // rise a little (a converged model) still picks its least bad LR instead of failing the run.
           probe.status = ProbeStatus::succeeded;
           probe.reason = "loss rose";
-          optimizer.tell(request.lr, forecast.prediction, forecast.prediction_std * forecast.prediction_std);
           break;
         }
         probe.status = ProbeStatus::diverged;
         probe.reason = "non-finite loss";
-        optimizer.tell_failure(request.lr);
         break;
       case numerics::ForecastStatus::insufficient:
         probe.status = ProbeStatus::failed;
         probe.reason = "fewer than 3 loss points to forecast from";
-        optimizer.tell_failure(request.lr);
         break;
     }
   }
-  const bool all_recorded = m_stage->probes_issued == m_job.search.probes_per_stage &&
+  if (probe.status == ProbeStatus::succeeded && m_strategy.decay_factor > 0) {
+    if (!is_last_stage(stage)) {
+      // Judged at its decay tail's end: the probe stays pending until the tail is recorded.
+      probe.status = ProbeStatus::pending;
+      LaunchRequest tail;
+      tail.kind = LaunchKind::probe;
+      tail.stage = request.stage;
+      tail.probe = request.probe;
+      tail.decay_tail = true;
+      tail.from_probe = request.probe;
+      tail.lr = request.lr / m_strategy.decay_factor;
+      tail.steps = decay_tail_steps(m_strategy, request.steps);
+      tail.start_step = request.start_step + request.steps;
+      m_stage->tails_due.push_back(tail);
+      return;
+    }
+    judge_by_end_loss(probe, outcome);
+  } else if (probe.status == ProbeStatus::succeeded) {
+    m_stage->optimizer.tell(request.lr, probe.forecast->prediction,
+                            probe.forecast->prediction_std * probe.forecast->prediction_std);
+  } else {
+    m_stage->optimizer.tell_failure(request.lr);
+  }
+  choose_stage_lr_when_done();
+}
+
+void AutoLrsSearch::record_decay_tail(const LaunchRequest& request, const LaunchOutcome& outcome) {
+  StageRecord& stage = m_record.stages.at(static_cast<size_t>(request.stage));
+  ProbeRecord& probe = stage.probes.at(static_cast<size_t>(request.probe));
+  if (outcome.status == OutcomeStatus::succeeded) {
+    probe.status = ProbeStatus::succeeded;
+    judge_by_end_loss(probe, outcome);
+  } else {
+    probe.status = outcome.status == OutcomeStatus::diverged ? ProbeStatus::diverged : ProbeStatus::failed;
+    probe.reason = "decay tail: " + outcome.reason;
+    m_stage->optimizer.tell_failure(probe.lr);
+  }
+  choose_stage_lr_when_done();
+}
+
+void AutoLrsSearch::judge_by_end_loss(ProbeRecord& probe, const LaunchOutcome& outcome) {
+  // A val loss is of the same held-out set for every probe; without one, the mean train loss over the
+  // launch's last quarter.
+  const bool from_val =
+      m_job.trainer.val_loss && m_job.search.objective != spec::Objective::train_loss && !outcome.val.empty();
+  double loss = std::nan("");
+  if (from_val) {
+    loss = outcome.val.back().loss;
+  } else if (!outcome.train.empty()) {
+    const size_t first = outcome.train.size() - std::max<size_t>(1, outcome.train.size() / 4);
+    double sum = 0;
+    for (size_t i = first; i < outcome.train.size(); ++i) sum += outcome.train[i].loss;
+    loss = sum / static_cast<double>(outcome.train.size() - first);
+  }
+  if (!std::isfinite(loss)) {
+    probe.status = ProbeStatus::diverged;
+    probe.reason = "non-finite loss at the end";
+    m_stage->optimizer.tell_failure(probe.lr);
+    return;
+  }
+  probe.end_loss = loss;
+  probe.end_loss_from_val = from_val;
+  m_stage->optimizer.tell(probe.lr, loss);
+}
+
+void AutoLrsSearch::choose_stage_lr_when_done() {
+  const StageRecord& stage = m_record.stages.back();
+  const bool all_recorded = m_stage->probes_issued == m_stage->probe_count && m_stage->tails_due.empty() &&
                             std::none_of(stage.probes.begin(), stage.probes.end(),
                                          [](const ProbeRecord& p) { return p.status == ProbeStatus::pending; });
   if (all_recorded) choose_stage_lr();
 }
 
+bool AutoLrsSearch::is_last_stage(const StageRecord& stage) const {
+  return stage.start_step + stage.steps >= m_job.total_steps;
+}
+
 std::optional<int> AutoLrsSearch::winning_probe(const StageRecord& stage) const {
+  const auto objective = [&](const ProbeRecord& probe) {
+    return m_strategy.decay_factor > 0 ? *probe.end_loss : probe.forecast->prediction;
+  };
   const ProbeRecord* best = nullptr;
   for (const ProbeRecord& probe : stage.probes) {
     if (probe.status != ProbeStatus::succeeded) continue;
-    if (!best || probe.forecast->prediction < best->forecast->prediction) best = &probe;
+    if (!best || objective(probe) < objective(*best)) best = &probe;
   }
   if (!best) return std::nullopt;
   return best->index;

@@ -22,7 +22,8 @@ namespace autolrs::search {
 /// Per stage (Jin et al., ICLR 2021): probes_per_stage probes of τ′ steps at LRs proposed by BO over
 /// log(LR); each probe's series is forecast to τ steps and told to the GP (failures as penalties);
 /// then the LR with the best observed forecast trains the stage for τ steps from the same checkpoint.
-/// The spec's preset selects the paper's behaviour or ours (SearchStrategy).
+/// The spec's preset selects the paper's behaviour or ours (SearchStrategy: decay tails judge the
+/// probes instead of forecasts, fixed LR multiples after the first stage, continuing the winner).
 class AutoLrsSearch : public LaunchPlanner {
  public:
   explicit AutoLrsSearch(const spec::JobSpec& job);
@@ -41,9 +42,17 @@ class AutoLrsSearch : public LaunchPlanner {
 
   void begin_next_stage();
   void choose_stage_lr();
-  /// Index of the stage's probe with the lowest forecast; nullopt when no probe succeeded.
+  /// Chooses the stage's LR once every probe (and decay tail) is issued and recorded.
+  void choose_stage_lr_when_done();
+  /// Index of the stage's succeeded probe with the lowest objective (its end_loss when the strategy
+  /// has decay tails, else its forecast); nullopt when no probe succeeded.
   std::optional<int> winning_probe(const StageRecord& stage) const;
   void record_probe(const LaunchRequest& request, const LaunchOutcome& outcome);
+  void record_decay_tail(const LaunchRequest& request, const LaunchOutcome& outcome);
+  /// Records the loss at the end of `outcome` (a decay tail, or a last-stage probe) as the probe's
+  /// end_loss and tells it to the GP; a non-finite one marks the probe diverged.
+  void judge_by_end_loss(ProbeRecord& probe, const LaunchOutcome& outcome);
+  bool is_last_stage(const StageRecord& stage) const;
   void record_main(const LaunchRequest& request, const LaunchOutcome& outcome);
   LaunchRequest main_launch_request() const;
   bool use_val_objective(const StageRecord& stage) const;

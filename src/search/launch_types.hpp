@@ -24,11 +24,15 @@ struct LaunchRequest {
   double lr = 0;
   long steps = 0;       ///< steps this launch trains
   long start_step = 0;  ///< model step the launch starts from
-  /// A stage launch that continues from this probe's checkpoint (of the same stage) rather than from
-  /// the checkpoint of `start_step`; -1 for none.
+  /// A launch that continues from this probe's checkpoint (of the same stage) rather than from the
+  /// checkpoint of `start_step`: a stage launch continuing its winning probe, or a decay tail; -1 for none.
   int from_probe = -1;
+  /// A probe's decay tail: probe `probe` continued from its own checkpoint at a decayed LR, so that
+  /// probes are compared after the LR-proportional part of their loss has decayed (SearchStrategy).
+  bool decay_tail = false;
 
-  /// Stable name, unique within a run: "warmup", "stage-003", "stage-003-probe-07", "stage-003-retry-1".
+  /// Stable name, unique within a run: "warmup", "stage-003", "stage-003-probe-07",
+  /// "stage-003-probe-07-decay", "stage-003-retry-1".
   std::string id() const;
   bool operator==(const LaunchRequest&) const = default;
 };
@@ -62,6 +66,10 @@ struct ProbeRecord {
   std::string reason;
   std::optional<numerics::Forecast> forecast;  ///< of the stage's objective at the stage's end
   bool forecast_from_val = false;               ///< the forecast used the val series
+  /// The loss the probe is judged by when the strategy compares end losses (SearchStrategy): at the
+  /// end of its decay tail, or of the probe itself in the run's last stage.
+  std::optional<double> end_loss;
+  bool end_loss_from_val = false;  ///< end_loss is a val loss (else a mean of train losses)
 };
 
 /// One stage's search and training, as decided so far.

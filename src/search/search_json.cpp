@@ -39,7 +39,8 @@ std::vector<LossPoint> points_from_json(const nlohmann::json& array) {
 void to_json(nlohmann::json& json, const LaunchRequest& request) {
   json = {{"kind", to_string(request.kind)}, {"stage", request.stage},     {"probe", request.probe},
           {"attempt", request.attempt},      {"lr", request.lr},           {"steps", request.steps},
-          {"start_step", request.start_step}, {"from_probe", request.from_probe}};
+          {"start_step", request.start_step}, {"from_probe", request.from_probe},
+          {"decay_tail", request.decay_tail}};
 }
 
 void from_json(const nlohmann::json& json, LaunchRequest& request) {
@@ -52,6 +53,7 @@ void from_json(const nlohmann::json& json, LaunchRequest& request) {
   request.steps = json.at("steps").get<long>();
   request.start_step = json.at("start_step").get<long>();
   request.from_probe = json.value("from_probe", -1);
+  request.decay_tail = json.value("decay_tail", false);
 }
 
 void to_json(nlohmann::json& json, const LaunchOutcome& outcome) {

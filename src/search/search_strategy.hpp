@@ -1,5 +1,8 @@
 #pragma once
 
+#include <optional>
+#include <vector>
+
 #include "spec/job_spec.hpp"
 
 namespace autolrs::search {
@@ -12,14 +15,34 @@ struct SearchStrategy {
   /// After the first stage, probes search within this factor of the previous stage's LR (the best LR
   /// moves smoothly between stages); 0 = always the spec's whole [lr_min, lr_max].
   double lr_window_factor = 0;
+  /// > 0: probes are compared by the loss at their end instead of by forecasts, and every probe but
+  /// those of the run's last stage is followed by its decay tail, decay_tail_fraction·τ′ steps at
+  /// lr / decay_factor from the probe's checkpoint, whose end is the probe's. 0: forecasts, no tails.
+  double decay_factor = 0;
+  double decay_tail_fraction = 0;
+  /// After the first stage, the probes try these multiples of the previous stage's LR (clamped to the
+  /// spec's bounds, duplicates dropped) instead of BO proposals; empty: BO proposals in every stage.
+  std::vector<double> later_stage_lr_multiples;
 };
 
 /// "paper": Jin et al. (ICLR 2021) as published: uncertainty sampling, the best observed forecast
 /// wins, the stage is trained again from its start checkpoint.
-/// "default": the paper's search, but the stage continues from the winning probe's checkpoint: the
-/// same schedule and, for a deterministic trainer, the same model, for τ′ fewer steps per stage.
+/// "default": the first stage's probes_per_stage probes at BO proposals over [lr_min, lr_max]; every
+/// later stage tries the previous stage's LR, a third and a tenth of it. Each probe of τ′ steps is
+/// followed by a decay tail of τ′/4 steps at a tenth of its LR, and the lowest loss at the tail's end
+/// wins; the stage continues from the winning probe's checkpoint. Comparing probes after a decay
+/// removes the noise floor a high LR carries (∝ LR), which otherwise makes a short probe prefer too
+/// small an LR (Wu et al., ICLR 2018, "short-horizon bias"). The run's last stage has no later decay,
+/// so its probes have no tails and are compared by the loss at their own end. See README's benchmark.
 /// "fast": 4 probes a stage (unless probes_per_stage says otherwise) within 30× of the last stage's
-/// LR, and the continuation: about a third of the paper's probe steps (see README's benchmark).
+/// LR, and the continuation.
 SearchStrategy strategy_for(const spec::SearchSpec& search);
+
+/// Steps of a decay tail after a probe of `probe_steps` steps: round(decay_tail_fraction·τ′), at least 1.
+long decay_tail_steps(const SearchStrategy& strategy, long probe_steps);
+
+/// Probes of stage `stage_index` before clamping and duplicates are dropped: probes_per_stage, or one
+/// per LR multiple after the first stage.
+int planned_probes(const spec::SearchSpec& search, int stage_index);
 
 }  // namespace autolrs::search

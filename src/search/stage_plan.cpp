@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "search/search_strategy.hpp"
+
 namespace autolrs::search {
 
 long stage_steps(const spec::SearchSpec& search, int stage_index, long remaining_steps) {
@@ -23,12 +25,19 @@ long probe_steps(const spec::SearchSpec& search, long stage_length) {
 }
 
 long planned_compute_steps(const spec::JobSpec& job) {
+  const SearchStrategy strategy = strategy_for(job.search);
   long total = job.warmup.steps;
   long remaining = job.total_steps - job.warmup.steps;
   for (int stage = 0; remaining > 0; ++stage) {
     const long length = stage_steps(job.search, stage, remaining);
     const long probe_length = probe_steps(job.search, length);
-    total += length + (probe_length < min_forecast_points ? 0 : job.search.probes_per_stage * probe_length);
+    total += length;
+    if (probe_length >= min_forecast_points) {
+      const bool last_stage = length == remaining;  // judged without decay tails
+      const long tail = strategy.decay_factor > 0 && !last_stage ? decay_tail_steps(strategy, probe_length) : 0;
+      total += planned_probes(job.search, stage) * (probe_length + tail);
+      if (strategy.continue_from_winner) total -= probe_length;  // the winner's steps are the stage's first
+    }
     remaining -= length;
   }
   return total;

@@ -18,7 +18,8 @@ long probe_steps(const spec::SearchSpec& search, long stage_length);
 inline constexpr int min_forecast_points = 3;
 
 /// Steps the whole AutoLRS run trains, probes included, when nothing fails: the warmup, then per stage
-/// τ plus probes_per_stage × τ′ (no probes for a stage whose τ′ < min_forecast_points). For ETAs.
+/// τ plus its probes' τ′ and decay tails, less the winner's τ′ when the stage continues from it (no
+/// probes for a stage whose τ′ < min_forecast_points). For ETAs.
 long planned_compute_steps(const spec::JobSpec& job);
 
 }  // namespace autolrs::search

@@ -76,8 +76,10 @@ TEST_CASE("autolrs run --log-format json prints one JSON event per line") {
     started += last["event"] == "launch_started";
     finished += last["event"] == "launch_finished";
   }
-  CHECK(started == 55);  // 5 stages of 10 probes and a stage launch
-  CHECK(finished == 55);
+  // Stage 0: 10 probes, a decay tail for each of the 9 that did not diverge (lr 1 does), the stage;
+  // stages 1-3: 3 probes, 3 tails, the stage; the last stage: 3 probes without tails, the stage.
+  CHECK(started == 20 + 3 * 7 + 4);
+  CHECK(finished == 20 + 3 * 7 + 4);
   CHECK(last["event"] == "run_finished");
   CHECK(last["summary"]["status"] == "completed");
   CHECK(last["summary"]["total_steps"] == 6000);

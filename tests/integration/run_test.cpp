@@ -81,11 +81,15 @@ TEST_CASE("autolrs run --dry-run on configs/dry-run.json completes with every ou
   for (const auto& stage : summary["stages"]) {
     CHECK(stage["lr"].get<double>() >= 1e-4);
     CHECK(stage["lr"].get<double>() <= 1.0);
-    CHECK(stage["probes"].size() == 10);
-    for (const auto& probe : stage["probes"]) {
-      CHECK(probe.contains("lr"));
+    // The default preset: 10 probes in the first stage; later, the last LR, a third and a tenth of it.
+    const double last_lr = stage["stage"] == 0 ? 0.0 : summary["stages"][stage["stage"].get<size_t>() - 1]["lr"].get<double>();
+    CHECK(stage["probes"].size() == (stage["stage"] == 0 ? 10 : 3));
+    for (size_t index = 0; index < stage["probes"].size(); ++index) {
+      const auto& probe = stage["probes"][index];
       CHECK(probe.contains("forecast"));
       CHECK(probe.contains("status"));
+      if (stage["stage"] != 0) CHECK(probe["lr"].get<double>() == doctest::Approx(last_lr * std::vector<double>{1, 0.3, 0.1}[index]));
+      if (probe["status"] == "ok") CHECK(probe["end_loss"].is_number());
     }
   }
 
@@ -114,14 +118,16 @@ TEST_CASE("autolrs run --dry-run on configs/dry-run.json completes with every ou
       winners.insert("probe," + stage["stage"].dump() + "," + stage["winner_probe"].dump() + ",");
     }
   }
-  size_t training_rows = 0;
+  size_t training_rows = 0, decay_rows = 0;
   for (const std::string& line : losses) {
+    decay_rows += line.rfind("decay,", 0) == 0;
     if (line.size() < 6 || line.substr(line.size() - 6) != ",train") continue;
     const bool winner = winners.count(line.substr(0, line.find(',', line.find(',', 6) + 1) + 1)) > 0;
     training_rows += line.rfind("stage,", 0) == 0 || winner;
   }
   CHECK(winners.size() == summary["stages"].size());
   CHECK(training_rows == 6000);
+  CHECK(decay_rows > 0);
   const auto first_probe_loss = split_csv(losses[1]);
   CHECK(first_probe_loss[0] == "probe");
   CHECK(first_probe_loss[1] == "0");

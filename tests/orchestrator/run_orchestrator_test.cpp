@@ -216,24 +216,35 @@ TEST_CASE("orchestrator::RunOrchestrator stops a diverging probe early and recor
   CHECK(harness.final_state.summary["probe_steps"].get<long>() == 10L * (6 - diverged) + 8L * diverged);
 }
 
-TEST_CASE("orchestrator::RunOrchestrator continues a stage from its winning probe's checkpoint with the default preset") {
+TEST_CASE("orchestrator::RunOrchestrator runs decay tails from the probes' checkpoints and continues the winner with the default preset") {
   spec::JobSpec job = job_for_tests();
   job.search.preset = "default";
   Harness harness(job);
   REQUIRE(harness.run() == RunStatus::completed);
   const auto& commands = harness.launcher.commands;
-  REQUIRE(commands.size() == 12);
-  const auto& first_stage = commands[3];
+  // Stages 0 and 1: 3 probes, each followed by its decay tail, then the stage; the last stage has no tails.
+  REQUIRE(commands.size() == 7 + 7 + 4);
+  for (size_t probe = 0; probe < 3; ++probe) {
+    const auto& launch = commands[2 * probe];
+    const auto& tail = commands[2 * probe + 1];
+    CHECK(argument_after(launch.argv, "--steps") == "10");
+    CHECK(argument_after(tail.argv, "--load") == "/ckpt/stage-000-probe-0" + std::to_string(probe));
+    CHECK(argument_after(tail.argv, "--steps") == "3");  // round(10 / 4)
+    CHECK(std::stod(argument_after(tail.argv, "--lr")) == doctest::Approx(std::stod(argument_after(launch.argv, "--lr")) / 10));
+    CHECK(argument_after(tail.argv, "--save") == "/ckpt/stage-000-probe-0" + std::to_string(probe) + "-decay.staging");
+  }
+  const auto& first_stage = commands[6];
   const std::string winner = argument_after(first_stage.argv, "--load");
   REQUIRE(winner.rfind("/ckpt/stage-000-probe-0", 0) == 0);
   CHECK(argument_after(first_stage.argv, "--steps") == "90");  // 100 - the probe's 10
   // The winner's LR is the probe's, and the stage ends at the same model step.
   const size_t winner_index = static_cast<size_t>(winner.back() - '0');
-  CHECK(argument_after(first_stage.argv, "--lr") == argument_after(commands[winner_index].argv, "--lr"));
+  CHECK(argument_after(first_stage.argv, "--lr") == argument_after(commands[2 * winner_index].argv, "--lr"));
   CHECK(argument_after(first_stage.argv, "--save") == "/ckpt/step-000000100.staging");
   CHECK(harness.final_state.summary["total_steps"] == 500);
-  CHECK(harness.final_state.summary["probe_steps"] == 2 * 10 + 2 * 20 + 2 * 20);
-  // Probe checkpoints are gone once their stage is trained.
+  // Probes and tails, less each stage's winner (training): (30 + 9 - 10) + (60 + 15 - 20) + (60 - 20).
+  CHECK(harness.final_state.summary["probe_steps"] == 29 + 55 + 40);
+  // Tail checkpoints go at once, probe checkpoints once their stage is trained.
   CHECK(harness.store.existing == std::set<std::string>{"/ckpt/step-000000300", "/ckpt/step-000000500"});
 }
 

@@ -1,5 +1,6 @@
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <map>
@@ -365,6 +366,99 @@ TEST_CASE("search::AutoLrsSearch with the fast preset continues each stage from 
     CHECK(lr >= first_lr / 30 * (1 - 1e-12));
     CHECK(lr <= first_lr * 30 * (1 + 1e-12));
   }
+}
+
+TEST_CASE("search::AutoLrsSearch with the default preset judges probes after decay tails, then tries fixed multiples of the last LR") {
+  spec::JobSpec job = small_job();
+  job.search.preset = "default";
+  job.trainer.val_loss = spec::LossPatternSpec{"val_loss=(?P<loss>\\S+)"};
+  // Train losses favour lr 0.01 (floor_for); the val loss at a launch's end favours an LR near 0.03
+  // after a decay tail, and the smallest LR at the end of a last-stage probe.
+  std::string crash_tail_of;
+  const auto answer = [&](const LaunchRequest& request) {
+    if (request.id() == crash_tail_of) return failed_outcome("crashed");
+    LaunchOutcome outcome = exponential_outcome(request);
+    const double probe_lr = request.decay_tail ? request.lr * 10 : request.lr;
+    const double end_val = request.decay_tail ? 0.2 + std::abs(std::log10(probe_lr / 0.03)) : probe_lr;
+    outcome.val = {{static_cast<double>(request.steps), end_val}};
+    return outcome;
+  };
+  SUBCASE("every launch succeeds") {
+    AutoLrsSearch search(job);
+    const std::vector<LaunchRequest> launches = drive(search, answer);
+    REQUIRE(search.finished());
+    // Stage 0 (τ 1000, τ′ 100): 4 probes, each followed by its tail; the stage; stage 1, the last
+    // (τ 2000, τ′ 200): 3 probes without tails; the stage.
+    REQUIRE(launches.size() == 8 + 1 + 3 + 1);
+    const search::StageRecord& first = search.progress().stages[0];
+    size_t closest = 0;
+    for (size_t probe = 0; probe < 4; ++probe) {
+      const LaunchRequest& launch = launches[2 * probe];
+      const LaunchRequest& tail = launches[2 * probe + 1];
+      CAPTURE(probe);
+      CHECK_FALSE(launch.decay_tail);
+      CHECK(tail.decay_tail);
+      CHECK(tail.kind == LaunchKind::probe);
+      CHECK(tail.probe == static_cast<int>(probe));
+      CHECK(tail.from_probe == static_cast<int>(probe));
+      CHECK(tail.lr == launch.lr / 10);
+      CHECK(tail.steps == 25);
+      CHECK(tail.start_step == 100);
+      CHECK(tail.id() == "stage-000-probe-0" + std::to_string(probe) + "-decay");
+      CHECK(*first.probes[probe].end_loss == 0.2 + std::abs(std::log10(launch.lr / 0.03)));
+      CHECK(first.probes[probe].end_loss_from_val);
+      if (std::abs(std::log10(launch.lr / 0.03)) < std::abs(std::log10(launches[2 * closest].lr / 0.03))) closest = probe;
+    }
+    CHECK(first.winner_probe == static_cast<int>(closest));
+    const LaunchRequest& first_stage = launches[8];
+    CHECK(first_stage.kind == LaunchKind::stage);
+    CHECK(first_stage.from_probe == static_cast<int>(closest));
+    CHECK(first_stage.lr == launches[2 * closest].lr);
+    CHECK(first_stage.start_step == 100);
+    CHECK(first_stage.steps == 900);
+    // The last stage tries the last LR, a third and a tenth of it, and its probes' own ends decide.
+    const double last_lr = first_stage.lr;
+    const std::vector<double> multiples = {1, 0.3, 0.1};
+    for (size_t probe = 0; probe < 3; ++probe) {
+      CHECK(launches[9 + probe].kind == LaunchKind::probe);
+      CHECK_FALSE(launches[9 + probe].decay_tail);
+      CHECK(launches[9 + probe].lr == std::clamp(last_lr * multiples[probe], job.search.lr_min, job.search.lr_max));
+    }
+    const search::StageRecord& last = search.progress().stages[1];
+    CHECK(last.winner_probe == 2);
+    CHECK(*last.probes[2].end_loss == launches[11].lr);
+    CHECK(launches[12].from_probe == 2);
+    // Probe steps: 4 probes and tails less the winner's 100 steps; 3 probes less the winner's 200.
+    CHECK(search.progress().probe_steps == (4 * 100 + 4 * 25 - 100) + (3 * 200 - 200));
+    CHECK(search.progress().model_steps == 3000);
+  }
+  SUBCASE("a failed decay tail fails its probe, and the search goes on") {
+    crash_tail_of = "stage-000-probe-00-decay";
+    AutoLrsSearch search(job);
+    drive(search, answer);
+    REQUIRE(search.finished());
+    const search::ProbeRecord& probe = search.progress().stages[0].probes[0];
+    CHECK(probe.status == search::ProbeStatus::failed);
+    CHECK(probe.reason == "decay tail: crashed");
+    CHECK(search.progress().stages[0].winner_probe != 0);
+  }
+}
+
+TEST_CASE("search::AutoLrsSearch with the default preset clamps the LR multiples to the bounds and drops duplicates") {
+  spec::JobSpec job = small_job();
+  job.search.preset = "default";
+  job.search.lr_min = 0.5;  // every stage-0 probe is in [0.5, 1]: a tenth of the winner clamps to 0.5
+  AutoLrsSearch search(job);
+  const std::vector<LaunchRequest> launches = drive(search, exponential_outcome);
+  REQUIRE(search.finished());
+  const search::StageRecord& last = search.progress().stages[1];
+  const double winner = *search.progress().stages[0].lr;
+  // A third and a tenth of an LR ≤ 1 are below 0.5: both clamp to 0.5, kept once (or not at all
+  // when the winner is 0.5 itself).
+  std::vector<double> expected = {winner};
+  if (winner != 0.5) expected.push_back(0.5);
+  REQUIRE(last.probes.size() == expected.size());
+  for (size_t probe = 0; probe < expected.size(); ++probe) CHECK(last.probes[probe].lr == doctest::Approx(expected[probe]));
 }
 
 TEST_CASE("search::AutoLrsSearch keeps new probes away from the probes still running") {

@@ -9,12 +9,20 @@ TEST_CASE("search::planned_compute_steps adds the warmup, each stage and its pro
   job.search.max_stage_steps = 2000;
   job.search.probe_fraction = 0.1;
   job.total_steps = 6000;
-  SUBCASE("the dry-run config: stages 500, 1000, 2000, 2000, 500") {
+  SUBCASE("paper preset, the dry-run config: stages 500, 1000, 2000, 2000, 500") {
+    job.search.preset = "paper";
     CHECK(autolrs::search::planned_compute_steps(job) == 6000 + 10 * (50 + 100 + 200 + 200 + 50));
   }
-  SUBCASE("a warmup, and a last stage too short to probe") {
+  SUBCASE("paper preset, a warmup, and a last stage too short to probe") {
+    job.search.preset = "paper";
     job.warmup.steps = 100;
     job.total_steps = 100 + 500 + 1000 + 20;  // τ′ of the 20-step stage is 2 < 3: trained without probes
     CHECK(autolrs::search::planned_compute_steps(job) == 1620 + 10 * (50 + 100));
+  }
+  SUBCASE("default preset: decay tails of τ′/4, 3 probes after the first stage, the winner continued") {
+    // Stage 0: 10 probes of 50 + tails of 13; stages 1-3: 3 probes of τ′ + τ′/4; the last stage's
+    // probes have no tails; every stage continues its winner, whose τ′ steps are training.
+    const long probes = (10 * (50 + 13) - 50) + (3 * (100 + 25) - 100) + 2 * (3 * (200 + 50) - 200) + (3 * 50 - 50);
+    CHECK(autolrs::search::planned_compute_steps(job) == 6000 + probes);
   }
 }
