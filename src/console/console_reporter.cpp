@@ -24,14 +24,26 @@ std::optional<double> last_loss(const std::vector<search::LossPoint>& series) {
   return series.back().loss;
 }
 
+/// The record of a succeeded probe (after its decay tail, if it has one); null for other launches.
+const search::ProbeRecord* succeeded_probe(const search::LaunchRequest& request, const orchestrator::RunState& state) {
+  if (request.kind != search::LaunchKind::probe) return nullptr;
+  const search::ProbeRecord& probe =
+      state.progress.stages.at(static_cast<size_t>(request.stage)).probes.at(static_cast<size_t>(request.probe));
+  return probe.status == search::ProbeStatus::succeeded ? &probe : nullptr;
+}
+
 }  // namespace
 
 std::optional<double> probe_forecast(const search::LaunchRequest& request, const orchestrator::RunState& state) {
-  if (request.kind != search::LaunchKind::probe) return std::nullopt;
-  const search::ProbeRecord& probe =
-      state.progress.stages.at(static_cast<size_t>(request.stage)).probes.at(static_cast<size_t>(request.probe));
-  if (probe.status != search::ProbeStatus::succeeded || !probe.forecast) return std::nullopt;
-  return probe.forecast->prediction;
+  const search::ProbeRecord* probe = succeeded_probe(request, state);
+  if (!probe || !probe->forecast) return std::nullopt;
+  return probe->forecast->prediction;
+}
+
+std::optional<double> probe_end_loss(const search::LaunchRequest& request, const orchestrator::RunState& state) {
+  const search::ProbeRecord* probe = succeeded_probe(request, state);
+  if (!probe) return std::nullopt;
+  return probe->end_loss;
 }
 
 std::string launch_label(const search::LaunchRequest& request, const spec::JobSpec& job, int planned_stages) {

@@ -22,6 +22,9 @@ std::string run_result(const orchestrator::RunState& state);
 /// The forecast of a finished probe, when it succeeded and was forecast.
 std::optional<double> probe_forecast(const search::LaunchRequest& request, const orchestrator::RunState& state);
 
+/// The end loss a finished probe was judged by (the default preset; see search::ProbeRecord::end_loss).
+std::optional<double> probe_end_loss(const search::LaunchRequest& request, const orchestrator::RunState& state);
+
 /// Prints the run for people, one plain line per event (for logs and pipes): a launch_line per
 /// finished launch, then a table of stages and the run_result.
 class ConsoleReporter : public orchestrator::RunObserver {

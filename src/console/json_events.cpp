@@ -24,6 +24,7 @@ nlohmann::json launch_started_event(const search::LaunchRequest& request, int sl
 
 nlohmann::json launch_finished_event(const orchestrator::LaunchReport& report, const orchestrator::RunState& state) {
   const std::optional<double> forecast = probe_forecast(report.request, state);
+  const std::optional<double> end_loss = probe_end_loss(report.request, state);
   return {{"event", "launch_finished"},
           {"elapsed_s", state.wall_time_s},
           {"launch", report.request.id()},
@@ -36,6 +37,7 @@ nlohmann::json launch_finished_event(const orchestrator::LaunchReport& report, c
           {"last_loss", last_loss(report.outcome.train)},
           {"last_val_loss", last_loss(report.outcome.val)},
           {"forecast", forecast ? nlohmann::json(*forecast) : nlohmann::json(nullptr)},
+          {"end_loss", end_loss ? nlohmann::json(*end_loss) : nlohmann::json(nullptr)},
           {"model_steps", state.progress.model_steps},
           {"probe_steps", state.progress.probe_steps}};
 }

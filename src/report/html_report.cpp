@@ -266,26 +266,44 @@ std::string loss_plot(const RunState& state) {
                 "non-finite losses are left out; probes are drawn faintly at the steps they trained");
 }
 
+/// What a probe is judged by: its end loss (default preset: after its decay tail, or at its own end
+/// in the last stage) with no spread, else its forecast ±σ.
+struct ProbeValue {
+  double value = 0;
+  double std = 0;
+};
+
+std::optional<ProbeValue> judged_value(const search::ProbeRecord& probe) {
+  if (probe.status != ProbeStatus::succeeded) return std::nullopt;
+  if (probe.end_loss) return ProbeValue{*probe.end_loss, 0};
+  if (probe.forecast) return ProbeValue{probe.forecast->prediction, probe.forecast->prediction_std};
+  return std::nullopt;
+}
+
 std::string stage_plot(const RunState& state, const StageRecord& stage) {
   const spec::SearchSpec& search_spec = state.job.search;
   Extent lr_extent(AxisKind::log);
   lr_extent.add(search_spec.lr_min);
   lr_extent.add(search_spec.lr_max);
-  Extent forecast_extent;
-  bool from_val = false;
+  Extent value_extent;
+  bool from_val = false, by_end_loss = false;
   for (const search::ProbeRecord& probe : stage.probes) {
     lr_extent.add(probe.lr);
-    if (probe.status == ProbeStatus::succeeded && probe.forecast) {
-      forecast_extent.add(probe.forecast->prediction - 2 * probe.forecast->prediction_std);
-      forecast_extent.add(probe.forecast->prediction + 2 * probe.forecast->prediction_std);
-      from_val = from_val || probe.forecast_from_val;
+    if (const std::optional<ProbeValue> judged = judged_value(probe)) {
+      value_extent.add(judged->value - 2 * judged->std);
+      value_extent.add(judged->value + 2 * judged->std);
+      by_end_loss = by_end_loss || probe.end_loss;
+      from_val = from_val || (probe.end_loss ? probe.end_loss_from_val : probe.forecast_from_val);
     }
   }
-  for (const numerics::PosteriorPoint& point : stage.posterior) forecast_extent.add(point.mean);
+  for (const numerics::PosteriorPoint& point : stage.posterior) value_extent.add(point.mean);
   const std::string objective = from_val ? "val loss" : "loss";
-  const std::string y_label = "forecast " + objective + " at step " + steps_text(stage.start_step + stage.steps);
+  const bool last_stage = stage.start_step + stage.steps >= state.job.total_steps;
+  const std::string y_label = !by_end_loss ? "forecast " + objective + " at step " + steps_text(stage.start_step + stage.steps)
+                              : last_stage ? objective + " at the probe's end"
+                                           : objective + " after the decay tail";
   SvgPlot plot("stage-" + std::to_string(stage.index), stage_plot_width, stage_plot_height,
-               lr_extent.axis("probe learning rate (log scale)", 0.03, 1e-4, 1), forecast_extent.axis(y_label, 0.08, 0, 1));
+               lr_extent.axis("probe learning rate (log scale)", 0.03, 1e-4, 1), value_extent.axis(y_label, 0.08, 0, 1));
   Legend legend;
   if (!stage.posterior.empty()) {
     std::vector<Point> mean, lower, upper;
@@ -303,12 +321,13 @@ std::string stage_plot(const RunState& state, const StageRecord& stage) {
   bool any_ok = false, any_failed = false, any_diverged = false, any_pending = false;
   for (const search::ProbeRecord& probe : stage.probes) {
     const std::string name = "probe " + std::to_string(probe.index) + ": lr " + format_number(probe.lr, 4);
-    if (probe.status == ProbeStatus::succeeded && probe.forecast) {
-      const numerics::Forecast& forecast = *probe.forecast;
-      plot.add_error_bar(probe.lr, forecast.prediction - 2 * forecast.prediction_std,
-                         forecast.prediction + 2 * forecast.prediction_std, train_colour);
-      plot.add_marker({probe.lr, forecast.prediction}, Marker::circle, train_colour,
-                      name + ", forecast " + format_number(forecast.prediction, 4) + " ± " + format_number(2 * forecast.prediction_std, 2));
+    if (const std::optional<ProbeValue> judged = judged_value(probe)) {
+      if (judged->std > 0) {
+        plot.add_error_bar(probe.lr, judged->value - 2 * judged->std, judged->value + 2 * judged->std, train_colour);
+      }
+      const std::string spread = judged->std > 0 ? " ± " + format_number(2 * judged->std, 2) : "";
+      plot.add_marker({probe.lr, judged->value}, Marker::circle, train_colour,
+                      name + (probe.end_loss ? ", loss " : ", forecast ") + format_number(judged->value, 4) + spread);
       any_ok = true;
     } else if (probe.status == ProbeStatus::pending) {
       plot.add_vertical_line(probe.lr, {probe_colour, 1, 1, "2 3"}, "");
@@ -320,7 +339,7 @@ std::string stage_plot(const RunState& state, const StageRecord& stage) {
       (diverged ? any_diverged : any_failed) = true;
     }
   }
-  if (any_ok) legend.marker("probe forecast ±2σ", Marker::circle, train_colour);
+  if (any_ok) legend.marker(by_end_loss ? "probe" : "probe forecast ±2σ", Marker::circle, train_colour);
   if (any_failed) legend.marker("failed (drawn at top)", Marker::cross, failed_colour);
   if (any_diverged) legend.marker("diverged (drawn at top)", Marker::triangle, diverged_colour);
   if (any_pending) legend.line("running probe", {probe_colour, 1.5, 1, "2 3"});
@@ -329,12 +348,12 @@ std::string stage_plot(const RunState& state, const StageRecord& stage) {
     plot.add_vertical_line(*stage.lr, chosen_style, "chosen " + format_number(*stage.lr, 3));
     legend.line("chosen LR", chosen_style);
   }
-  if (!any_ok) plot.add_note(stage.probes.empty() ? "no probe yet" : "no probe forecast yet");
+  if (!any_ok) plot.add_note(stage.probes.empty() ? "no probe yet" : "no probe result yet");
   const std::string title = "Stage " + std::to_string(stage.index) + ": steps " + steps_text(stage.start_step) + "–" +
                             steps_text(stage.start_step + stage.steps);
   const std::string note = std::to_string(stage.probes.size()) + (stage.probes.size() == 1 ? " probe of " : " probes of ") +
                            steps_text(stage.probe_steps) + " steps";
-  return figure(title, plot.render("stage " + std::to_string(stage.index) + " probes: forecast against learning rate"),
+  return figure(title, plot.render("stage " + std::to_string(stage.index) + " probes: " + y_label + " against learning rate"),
                 legend, note);
 }
 
@@ -463,8 +482,10 @@ std::string render_html_report(const RunState& state) {
   }
   if (!stage_figures.empty()) {
     html += "<h2>Probes per stage</h2>\n<p class=\"explain\">Each probe trains from the stage's start checkpoint for "
-            "a few steps at one LR; its loss series is forecast to the end of the stage. The Gaussian process fitted to "
-            "the forecasts over log(LR) chose the LR that trained the stage.</p>\n<div class=\"stages\">\n" +
+            "a few steps at one LR. With the paper's search its loss series is forecast to the end of the stage; with "
+            "the default search it goes on for a short decay tail at a tenth of its LR (except in the last stage), and "
+            "the loss at its end counts. The best of them chose the LR that trained the stage; the Gaussian process is "
+            "fitted to them over log(LR).</p>\n<div class=\"stages\">\n" +
             stage_figures + "</div>\n";
   }
   html += "</main>\n</body>\n</html>\n";

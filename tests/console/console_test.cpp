@@ -108,7 +108,7 @@ TEST_CASE("console::JsonEventReporter writes one JSON object per event with the 
   CHECK(events[1] == nlohmann::json::parse(R"({"event": "launch_finished", "elapsed_s": 2, "launch": "stage-000-probe-00",
       "request": {"kind": "probe", "stage": 0, "probe": 0, "attempt": 0, "lr": 0.01, "steps": 50, "start_step": 0, "from_probe": -1, "decay_tail": false},
       "status": "succeeded", "reason": "", "wall_s": 1.25, "train_points": 2, "val_points": 1, "last_loss": 0.5,
-      "last_val_loss": 0.625, "forecast": 0.3, "model_steps": 0, "probe_steps": 50})"));
+      "last_val_loss": 0.625, "forecast": 0.3, "end_loss": null, "model_steps": 0, "probe_steps": 50})"));
   CHECK(events[2]["event"] == "run_finished");
   CHECK(events[2]["status"] == "completed");
   CHECK(events[2]["elapsed_s"] == 3);

@@ -65,7 +65,9 @@ TEST_CASE("autolrs run trains the PyTorch example and its loss falls") {
   const nlohmann::json summary = nlohmann::json::parse(read_text(run_dir / "summary.json"));
   CHECK(summary["status"] == "completed");
   CHECK(summary["total_steps"] == 300);
-  CHECK(summary["probe_steps"] == 3 * (10 + 20));  // the winning probe of each stage is training (default preset)
+  // Default preset: stage 0, 4 probes of 10 steps and their decay tails of 3; the last stage, 3 probes
+  // of 20 without tails; the winning probe of each stage is training.
+  CHECK(summary["probe_steps"] == (4 * (10 + 3) - 10) + (3 * 20 - 20));
   REQUIRE(summary["stages"].size() == 2);
   for (const char* output : {"journal.jsonl", "schedule.csv", "losses.csv", "logs/stage-001.stdout.log"}) {
     CAPTURE(output);
