@@ -133,7 +133,7 @@ void RunOrchestrator::replay_journal(search::LaunchPlanner& search) {
   for (const LaunchReport& report : m_reports) {
     remember_checkpoint(report);
     // Again, as after the original result: a kill between journaling it and pruning left files.
-    prune_checkpoints(report);
+    prune_checkpoints(report, search);
   }
 }
 
@@ -227,10 +227,14 @@ RunOrchestrator::Completion RunOrchestrator::run_launch(const PreparedLaunch& la
   return completion;
 }
 
-void RunOrchestrator::prune_checkpoints(const LaunchReport& report) {
+void RunOrchestrator::prune_checkpoints(const LaunchReport& report, const search::LaunchPlanner& search) {
   const LaunchRequest& finished = report.request;
-  // Only a trained stage frees its probes: a failed stage launch is retried from its winning probe.
+  // Only a trained stage frees its probes: a stage launch the search did not accept (it failed, or
+  // its LR was abandoned) is retried from a probe's checkpoint.
   if (finished.kind != LaunchKind::stage || report.outcome.status != OutcomeStatus::succeeded) return;
+  const std::vector<search::StageRecord>& stages = search.progress().stages;
+  const size_t stage = static_cast<size_t>(finished.stage);
+  if (stage < stages.size() && !stages[stage].completed) return;
   // The finished stage's probes are no longer needed: the next stage starts from the stage's checkpoint.
   for (auto probe = m_probe_checkpoints.begin(); probe != m_probe_checkpoints.end();) {
     if (probe->first.first != finished.stage) {
@@ -264,7 +268,7 @@ void RunOrchestrator::accept_report(search::LaunchPlanner& search, LaunchReport 
   search.record(report.request, report.outcome);
   remember_checkpoint(report);
   m_reports.push_back(std::move(report));
-  prune_checkpoints(m_reports.back());
+  prune_checkpoints(m_reports.back(), search);
 }
 
 RunStatus RunOrchestrator::run(search::LaunchPlanner& search, bool resume) {

@@ -64,7 +64,9 @@ class RunOrchestrator {
   /// checkpoint on success. `on_loss` sees each parsed loss as it comes.
   Completion run_launch(const PreparedLaunch& launch, const std::function<void(bool is_val, double loss)>& on_loss);
   void accept_report(search::LaunchPlanner& search, LaunchReport report);
-  void prune_checkpoints(const LaunchReport& report);
+  /// After a stage launch the search accepted (its stage is completed): drops that stage's probe
+  /// checkpoints and all but the newest keep_checkpoints stage checkpoints.
+  void prune_checkpoints(const LaunchReport& report, const search::LaunchPlanner& search);
   RunState state(const search::LaunchPlanner& search, RunStatus status) const;
   double elapsed_s() const;
 

@@ -270,6 +270,16 @@ void AutoLrsSearch::record_probe(const LaunchRequest& request, const LaunchOutco
   StageRecord& stage = m_record.stages.at(static_cast<size_t>(request.stage));
   ProbeRecord& probe = stage.probes.at(static_cast<size_t>(request.probe));
   probe.reason = outcome.reason;
+  if (request.stage == 0 && (!m_first_stage_start || request.lr < m_first_stage_start->lr)) {
+    // The loss level the first stage starts from: the mean of the first losses of its lowest-LR
+    // probe, which moves least (one minibatch's loss alone is too noisy).
+    double sum = 0;
+    int count = 0;
+    for (size_t i = 0; i < std::min<size_t>(20, outcome.train.size()); ++i) {
+      if (std::isfinite(outcome.train[i].loss)) sum += outcome.train[i].loss, ++count;
+    }
+    if (count > 0) m_first_stage_start = StartLevel{request.lr, sum / count};
+  }
   if (outcome.status != OutcomeStatus::succeeded) {
     probe.status = outcome.status == OutcomeStatus::diverged ? ProbeStatus::diverged : ProbeStatus::failed;
   } else {
@@ -397,6 +407,7 @@ std::optional<int> AutoLrsSearch::winning_probe(const StageRecord& stage) const 
   const ProbeRecord* best = nullptr;
   for (const ProbeRecord& probe : stage.probes) {
     if (probe.status != ProbeStatus::succeeded) continue;
+    if (std::find(stage.abandoned_lrs.begin(), stage.abandoned_lrs.end(), probe.lr) != stage.abandoned_lrs.end()) continue;
     if (!best || objective(probe) < objective(*best)) best = &probe;
   }
   if (!best) return std::nullopt;
@@ -418,7 +429,38 @@ void AutoLrsSearch::choose_stage_lr() {
   m_main_attempt = 0;
 }
 
+bool AutoLrsSearch::fall_back_from_lr(const LaunchRequest& request) {
+  StageRecord& stage = m_record.stages.at(static_cast<size_t>(request.stage));
+  if (stage.winner_probe < 0) return false;
+  stage.abandoned_lrs.push_back(request.lr);
+  const std::optional<int> next = winning_probe(stage);
+  if (!next) return false;
+  stage.winner_probe = *next;
+  stage.lr = stage.probes[static_cast<size_t>(*next)].lr;
+  return true;
+}
+
+bool AutoLrsSearch::made_no_progress(const LaunchRequest& request, const LaunchOutcome& outcome) const {
+  if (!m_strategy.first_stage_must_progress || request.stage != 0 || outcome.status != OutcomeStatus::succeeded) {
+    return false;
+  }
+  const std::optional<double> start =
+      m_reference_loss ? m_reference_loss : m_first_stage_start ? std::optional(m_first_stage_start->level) : std::nullopt;
+  const std::optional<double> end = final_loss_level(outcome.train);
+  return start && end && *end >= *start;
+}
+
 void AutoLrsSearch::record_main(const LaunchRequest& request, const LaunchOutcome& outcome) {
+  // A trainer that diverges at an LR does so again from the same checkpoint: the retry takes the
+  // next best probe's LR instead (a short probe can look best at an LR the stage cannot sustain);
+  // so does a first stage that made no progress (SearchStrategy::first_stage_must_progress).
+  const bool lr_failed = outcome.status == OutcomeStatus::diverged || made_no_progress(request, outcome);
+  if (request.kind == LaunchKind::stage && lr_failed && request.attempt < m_job.trainer.max_retries &&
+      fall_back_from_lr(request)) {
+    m_record.discarded_steps += steps_run(request, outcome);
+    ++m_main_attempt;
+    return;
+  }
   switch (record_main_launch(m_record, request, outcome, m_job.trainer.max_retries, m_reference_loss, m_failure)) {
     case MainLaunchVerdict::retry:
       ++m_main_attempt;

@@ -45,7 +45,8 @@ class AutoLrsSearch : public LaunchPlanner {
   /// Chooses the stage's LR once every probe (and decay tail) is issued and recorded.
   void choose_stage_lr_when_done();
   /// Index of the stage's succeeded probe with the lowest objective (its end_loss when the strategy
-  /// has decay tails, else its forecast); nullopt when no probe succeeded.
+  /// has decay tails, else its forecast), leaving out LRs the stage launch was abandoned at; nullopt when
+  /// there is none.
   std::optional<int> winning_probe(const StageRecord& stage) const;
   void record_probe(const LaunchRequest& request, const LaunchOutcome& outcome);
   void record_decay_tail(const LaunchRequest& request, const LaunchOutcome& outcome);
@@ -54,6 +55,12 @@ class AutoLrsSearch : public LaunchPlanner {
   void judge_by_end_loss(ProbeRecord& probe, const LaunchOutcome& outcome);
   bool is_last_stage(const StageRecord& stage) const;
   void record_main(const LaunchRequest& request, const LaunchOutcome& outcome);
+  /// After the stage launch `request` failed its LR (diverged, or its loss rose): records the LR in the
+  /// stage's abandoned_lrs and makes the best probe at another LR the winner; false when there is none.
+  bool fall_back_from_lr(const LaunchRequest& request);
+  /// Whether the succeeded first-stage launch `request` ended no lower than the stage began, when the
+  /// strategy requires progress (SearchStrategy::first_stage_must_progress).
+  bool made_no_progress(const LaunchRequest& request, const LaunchOutcome& outcome) const;
   LaunchRequest main_launch_request() const;
   bool use_val_objective(const StageRecord& stage) const;
 
@@ -64,6 +71,11 @@ class AutoLrsSearch : public LaunchPlanner {
   std::vector<LaunchRequest> m_outstanding;
   std::optional<double> m_reference_loss;
   std::optional<double> m_last_lr;
+  struct StartLevel {
+    double lr = 0;     ///< of the probe it was measured on
+    double level = 0;  ///< mean of that probe's first 20 losses
+  };
+  std::optional<StartLevel> m_first_stage_start;  ///< the level the first stage starts from
   std::optional<std::string> m_failure;
   bool m_main_launch_due = false;
   int m_main_attempt = 0;

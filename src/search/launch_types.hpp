@@ -81,6 +81,9 @@ struct StageRecord {
   std::vector<ProbeRecord> probes;
   std::optional<double> lr;  ///< chosen LR, once probing is over
   int winner_probe = -1;     ///< the probe whose LR won; -1 when none (a stage too short to probe)
+  /// LRs the stage launch was abandoned at, in order (it diverged, or its loss rose: see
+  /// SearchStrategy); each time the stage was retried at the next best probe's LR.
+  std::vector<double> abandoned_lrs;
   std::vector<numerics::PosteriorPoint> posterior;  ///< GP posterior when the LR was chosen
   int attempts = 0;          ///< stage launches made
   bool completed = false;
@@ -102,6 +105,7 @@ struct SearchRecord {
   std::vector<StageRecord> stages;
   long model_steps = 0;  ///< steps of completed warmup and stage launches
   long probe_steps = 0;  ///< steps of finished probe launches (failed ones count what they ran: their budget)
+  long discarded_steps = 0;  ///< steps of warmup and stage launches that were run again (as far as they ran)
   int planned_stages = 0;  ///< stages the run will train when the planner knows up front (fixed schedules), else 0
 };
 

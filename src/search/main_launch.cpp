@@ -18,7 +18,10 @@ MainLaunchVerdict record_main_launch(SearchRecord& record, const LaunchRequest& 
                                      std::optional<std::string>& failure) {
   const bool is_warmup = request.kind == LaunchKind::warmup;
   if (outcome.status != OutcomeStatus::succeeded) {
-    if (request.attempt < max_retries) return MainLaunchVerdict::retry;
+    if (request.attempt < max_retries) {
+      record.discarded_steps += steps_run(request, outcome);
+      return MainLaunchVerdict::retry;
+    }
     failure = (is_warmup ? std::string("warmup") : "stage " + std::to_string(request.stage)) + " failed after " +
               std::to_string(request.attempt + 1) + " attempt(s): " + outcome.reason;
     return MainLaunchVerdict::failed;

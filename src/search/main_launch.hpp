@@ -15,7 +15,7 @@ enum class MainLaunchVerdict {
 };
 
 /// Records the outcome of the main launch `request` in `record`, the same way for every planner.
-/// Completed: the warmup or stage `request.stage` is marked completed with its last finite train and
+/// Retry: the steps it ran count as discarded_steps. Completed: the warmup or stage `request.stage` is marked completed with its last finite train and
 /// val losses, its steps are added to model_steps, and `reference_loss` becomes the level its train
 /// losses ended at (final_loss_level) when it has finite ones. Failed past retries: `failure` says e.g. "stage 3 failed after 3
 /// attempt(s): <reason>". `record` must hold the warmup or that stage.

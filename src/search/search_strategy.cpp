@@ -16,6 +16,7 @@ SearchStrategy strategy_for(const spec::SearchSpec& search) {
   strategy.decay_factor = 10;
   strategy.decay_tail_fraction = 0.25;
   strategy.later_stage_lr_multiples = {1, 0.3, 0.1};
+  strategy.first_stage_must_progress = true;
   return strategy;
 }
 

@@ -23,6 +23,12 @@ struct SearchStrategy {
   /// After the first stage, the probes try these multiples of the previous stage's LR (clamped to the
   /// spec's bounds, duplicates dropped) instead of BO proposals; empty: BO proposals in every stage.
   std::vector<double> later_stage_lr_multiples;
+  /// A first stage whose launch ends no lower than the stage began (its train loss level, see
+  /// final_loss_level, against the warmup's level or the first 20 losses of the lowest-LR probe) made no progress at its
+  /// LR, and is retried like a diverged one, at the next best probe's LR. The first stage is where a
+  /// 20-step probe can favour an LR the model cannot sustain (seen on the PyTorch example: progress
+  /// for 40 steps, then stuck at chance); later stages keep or lower an LR that trained a stage.
+  bool first_stage_must_progress = false;
 };
 
 /// "paper": Jin et al. (ICLR 2021) as published: uncertainty sampling, the best observed forecast
@@ -33,7 +39,8 @@ struct SearchStrategy {
 /// wins; the stage continues from the winning probe's checkpoint. Comparing probes after a decay
 /// removes the noise floor a high LR carries (∝ LR), which otherwise makes a short probe prefer too
 /// small an LR (Wu et al., ICLR 2018, "short-horizon bias"). The run's last stage has no later decay,
-/// so its probes have no tails and are compared by the loss at their own end. See README's benchmark.
+/// so its probes have no tails and are compared by the loss at their own end. A first stage that
+/// makes no progress is retried at the next best probe's LR. See README's benchmark.
 /// "fast": 4 probes a stage (unless probes_per_stage says otherwise) within 30× of the last stage's
 /// LR, and the continuation.
 SearchStrategy strategy_for(const spec::SearchSpec& search);

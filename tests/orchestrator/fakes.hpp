@@ -70,7 +70,8 @@ class FakeClock : public orchestrator::Clock {
 /// A trainer in memory: reads --lr, --steps and --save from argv, prints `loss=` lines of an
 /// exponential decay whose floor is lowest at lr = 0.01 (above lr 0.3 the loss explodes instead),
 /// and "writes" its checkpoint to the store.
-/// `interrupt_at` (0-based launch count) makes that launch end as interrupted.
+/// `interrupt_at` (0-based launch count) makes that launch end as interrupted; the first
+/// `rising_stage_launches` stage launches (those saving a step-* checkpoint) print losses rising from 2.
 class FakeTrainerLauncher : public orchestrator::Launcher {
  public:
   explicit FakeTrainerLauncher(FakeCheckpointStore& store) : m_store(store) {}
@@ -87,9 +88,16 @@ class FakeTrainerLauncher : public orchestrator::Launcher {
     const std::string load = argument_after(command.argv, "--load");
     const double start = load.find("step-") == std::string::npos ? 0 : std::stod(load.substr(load.rfind('-') + 1));
     const double floor = 0.5 + 0.1 * std::pow(std::log10(lr) + 2.0, 2);
+    bool rising = false;
+    if (argument_after(command.argv, "--save").find("/step-") != std::string::npos) {
+      std::lock_guard guard(m_mutex);
+      rising = rising_stage_launches-- > 0;
+    }
     for (long step = 1; step <= steps; ++step) {
       const double t = start + static_cast<double>(step);
-      const double loss = lr > 0.3 ? 2.0 * std::exp(0.5 * static_cast<double>(step)) : floor + 2.0 * std::exp(-0.002 * t);
+      const double loss = lr > 0.3  ? 2.0 * std::exp(0.5 * static_cast<double>(step))
+                          : rising ? 2.0 + 0.05 * static_cast<double>(step)
+                                   : floor + 2.0 * std::exp(-0.002 * t);
       if (!observer(orchestrator::OutputStream::stdout_stream, "loss=" + std::to_string(loss))) {
         return result(orchestrator::LaunchEnd::stopped_by_observer);
       }
@@ -100,6 +108,7 @@ class FakeTrainerLauncher : public orchestrator::Launcher {
 
   std::vector<orchestrator::LaunchCommand> commands;
   int interrupt_at = -1;
+  int rising_stage_launches = 0;
 
  private:
   static orchestrator::LaunchResult result(orchestrator::LaunchEnd end, int exit_code = -1) {

@@ -154,12 +154,25 @@ TEST_CASE("orchestrator::RunOrchestrator runs each slot's launcher and env aroun
 }
 
 TEST_CASE("orchestrator::RunOrchestrator resumes an interrupted run to the same schedule, rerunning no finished launch") {
-  Harness uninterrupted;
+  spec::JobSpec job = job_for_tests();
+  size_t launches = 0;
+  std::vector<int> interrupt_points;
+  SUBCASE("paper preset") {
+    launches = 12;
+    interrupt_points = {0, 2, 3, 7, 11};
+  }
+  SUBCASE("default preset: a probe, its decay tail, a stage launch, the last stage's probes") {
+    job.search.preset = "default";
+    launches = 7 + 7 + 4;
+    interrupt_points = {0, 1, 5, 6, 9, 14, 17};
+  }
+  Harness uninterrupted(job);
   REQUIRE(uninterrupted.run() == RunStatus::completed);
+  REQUIRE(uninterrupted.launcher.commands.size() == launches);
 
-  for (int interrupt_at : {0, 2, 3, 7, 11}) {
+  for (int interrupt_at : interrupt_points) {
     CAPTURE(interrupt_at);
-    Harness interrupted;
+    Harness interrupted(job);
     interrupted.launcher.interrupt_at = interrupt_at;
     REQUIRE(interrupted.run() == RunStatus::interrupted);
     const size_t launched_before = interrupted.launcher.commands.size();
@@ -168,9 +181,11 @@ TEST_CASE("orchestrator::RunOrchestrator resumes an interrupted run to the same 
     interrupted.launcher.interrupt_at = -1;
     REQUIRE(interrupted.run(true) == RunStatus::completed);
     CHECK(interrupted.final_state.schedule == uninterrupted.final_state.schedule);
+    CHECK(interrupted.final_state.summary["probe_steps"] == uninterrupted.final_state.summary["probe_steps"]);
     // The interrupted launch runs again; nothing that finished does.
-    CHECK(interrupted.launcher.commands.size() - launched_before == 12 - static_cast<size_t>(interrupt_at));
+    CHECK(interrupted.launcher.commands.size() - launched_before == launches - static_cast<size_t>(interrupt_at));
     CHECK(interrupted.launcher.commands[launched_before].argv == interrupted.launcher.commands[launched_before - 1].argv);
+    CHECK(interrupted.store.existing == uninterrupted.store.existing);
   }
 }
 
@@ -245,6 +260,27 @@ TEST_CASE("orchestrator::RunOrchestrator runs decay tails from the probes' check
   // Probes and tails, less each stage's winner (training): (30 + 9 - 10) + (60 + 15 - 20) + (60 - 20).
   CHECK(harness.final_state.summary["probe_steps"] == 29 + 55 + 40);
   // Tail checkpoints go at once, probe checkpoints once their stage is trained.
+  CHECK(harness.store.existing == std::set<std::string>{"/ckpt/step-000000300", "/ckpt/step-000000500"});
+}
+
+TEST_CASE("orchestrator::RunOrchestrator keeps a stage's probe checkpoints until the search accepts a stage launch") {
+  spec::JobSpec job = job_for_tests();
+  job.search.preset = "default";
+  Harness harness(job);
+  // The first stage launch ends above the loss it began at: no progress, its LR is abandoned.
+  harness.launcher.rising_stage_launches = 1;
+  REQUIRE(harness.run() == RunStatus::completed);
+  const auto& commands = harness.launcher.commands;
+  REQUIRE(commands.size() == 7 + 1 + 7 + 4);
+  const std::string abandoned = argument_after(commands[6].argv, "--load");
+  const std::string retried = argument_after(commands[7].argv, "--load");
+  CHECK(abandoned.rfind("/ckpt/stage-000-probe-0", 0) == 0);
+  CHECK(retried.rfind("/ckpt/stage-000-probe-0", 0) == 0);
+  CHECK(retried != abandoned);
+  CHECK(argument_after(commands[7].argv, "--save") == "/ckpt/step-000000100.staging");
+  CHECK(harness.final_state.summary["stages"][0]["abandoned_lrs"].size() == 1);
+  CHECK(harness.final_state.summary["discarded_steps"] == 90);
+  CHECK(harness.final_state.summary["compute_steps"] == 500 + harness.final_state.summary["probe_steps"].get<long>() + 90);
   CHECK(harness.store.existing == std::set<std::string>{"/ckpt/step-000000300", "/ckpt/step-000000500"});
 }
 

@@ -257,6 +257,111 @@ TEST_CASE("search::AutoLrsSearch retries a failed stage launch max_retries times
   CHECK(*search.failure() == "stage 0 failed after 3 attempt(s): killed by signal 9");
 }
 
+TEST_CASE("search::AutoLrsSearch retries a diverged stage launch at the next best probe's LR") {
+  spec::JobSpec job = small_job();
+  job.trainer.max_retries = 2;
+  LaunchOutcome diverged;
+  diverged.status = OutcomeStatus::diverged;
+  diverged.reason = "loss diverged (36.5)";
+  // Forecasts rank the probes by their distance from lr 0.01 (floor_for).
+  const auto by_forecast = [](const LaunchRequest& a, const LaunchRequest& b) {
+    return floor_for(a.lr) < floor_for(b.lr);
+  };
+  SUBCASE("paper preset: from the stage's start checkpoint; the third LR trains the stage") {
+    AutoLrsSearch search(job);
+    int stage_launches = 0;
+    const std::vector<LaunchRequest> launches = drive(search, [&](const LaunchRequest& request) {
+      if (request.kind == LaunchKind::stage && request.stage == 0 && stage_launches++ < 2) return diverged;
+      return exponential_outcome(request);
+    });
+    REQUIRE(search.finished());
+    std::vector<LaunchRequest> probes(launches.begin(), launches.begin() + 4);
+    std::sort(probes.begin(), probes.end(), by_forecast);
+    for (size_t attempt = 0; attempt < 3; ++attempt) {
+      CAPTURE(attempt);
+      const LaunchRequest& stage = launches[4 + attempt];
+      CHECK(stage.kind == LaunchKind::stage);
+      CHECK(stage.attempt == static_cast<int>(attempt));
+      CHECK(stage.lr == probes[attempt].lr);
+      CHECK(stage.start_step == 0);
+      CHECK(stage.from_probe == -1);
+    }
+    const search::StageRecord& first = search.progress().stages[0];
+    CHECK(first.abandoned_lrs == std::vector<double>{probes[0].lr, probes[1].lr});
+    CHECK(*first.lr == probes[2].lr);
+    CHECK(first.winner_probe == probes[2].probe);
+    CHECK(first.completed);
+  }
+  SUBCASE("fast preset: from the next best probe's checkpoint; past max_retries the run fails") {
+    job.search.preset = "fast";
+    AutoLrsSearch search(job);
+    const std::vector<LaunchRequest> launches = drive(search, [&](const LaunchRequest& request) {
+      return request.kind == LaunchKind::stage ? diverged : exponential_outcome(request);
+    });
+    REQUIRE(launches.size() == 4 + 3);
+    std::vector<LaunchRequest> probes(launches.begin(), launches.begin() + 4);
+    std::sort(probes.begin(), probes.end(), by_forecast);
+    for (size_t attempt = 0; attempt < 3; ++attempt) {
+      CHECK(launches[4 + attempt].from_probe == probes[attempt].probe);
+      CHECK(launches[4 + attempt].lr == probes[attempt].lr);
+    }
+    REQUIRE(search.failure());
+    CHECK(*search.failure() == "stage 0 failed after 3 attempt(s): loss diverged (36.5)");
+  }
+}
+
+TEST_CASE("search::AutoLrsSearch with the default preset retries a first stage that made no progress at the next best probe's LR") {
+  spec::JobSpec job = small_job();
+  job.search.preset = "default";
+  job.trainer.max_retries = 1;
+  const auto rising = [](const LaunchRequest& request) {
+    LaunchOutcome outcome = exponential_outcome(request);
+    // Above the probes' first loss (2.5 at the best LR): no progress since the stage began.
+    for (search::LossPoint& point : outcome.train) point.loss = 2 + 0.01 * point.step;
+    return outcome;
+  };
+  SUBCASE("a retry is left: the runner-up trains the stage from its own checkpoint") {
+    AutoLrsSearch search(job);
+    int stage_launches = 0;
+    const std::vector<LaunchRequest> launches = drive(search, [&](const LaunchRequest& request) {
+      if (request.kind == LaunchKind::stage && stage_launches++ == 0) return rising(request);
+      return exponential_outcome(request);
+    });
+    REQUIRE(search.finished());
+    const search::StageRecord& first = search.progress().stages[0];
+    const LaunchRequest& abandoned = launches[8];
+    const LaunchRequest& retried = launches[9];
+    CHECK(abandoned.kind == LaunchKind::stage);
+    CHECK(retried.kind == LaunchKind::stage);
+    CHECK(retried.attempt == 1);
+    CHECK(first.abandoned_lrs == std::vector<double>{abandoned.lr});
+    CHECK(retried.lr != abandoned.lr);
+    CHECK(retried.from_probe == first.winner_probe);
+    CHECK(retried.lr == first.probes[static_cast<size_t>(first.winner_probe)].lr);
+    CHECK(search.progress().discarded_steps == 900);
+    CHECK(search.progress().model_steps == 3000);
+  }
+  SUBCASE("no retry left: the stage stands") {
+    job.trainer.max_retries = 0;
+    AutoLrsSearch search(job);
+    const std::vector<LaunchRequest> launches = drive(search, [&](const LaunchRequest& request) {
+      return request.kind == LaunchKind::stage ? rising(request) : exponential_outcome(request);
+    });
+    REQUIRE(search.finished());
+    CHECK(search.progress().stages[0].abandoned_lrs.empty());
+    CHECK(search.progress().discarded_steps == 0);
+  }
+  SUBCASE("the paper preset does not judge a stage by its loss") {
+    job.search.preset = "paper";
+    AutoLrsSearch search(job);
+    const std::vector<LaunchRequest> launches = drive(search, [&](const LaunchRequest& request) {
+      return request.kind == LaunchKind::stage ? rising(request) : exponential_outcome(request);
+    });
+    REQUIRE(search.finished());
+    CHECK(launches.size() == 4 + 1 + 4 + 1);
+  }
+}
+
 TEST_CASE("search::AutoLrsSearch runs the warmup first, at its LR, counting its steps") {
   spec::JobSpec job = small_job();
   job.warmup = {500, 0.003};
@@ -372,14 +477,14 @@ TEST_CASE("search::AutoLrsSearch with the default preset judges probes after dec
   spec::JobSpec job = small_job();
   job.search.preset = "default";
   job.trainer.val_loss = spec::LossPatternSpec{"val_loss=(?P<loss>\\S+)"};
-  // Train losses favour lr 0.01 (floor_for); the val loss at a launch's end favours an LR near 0.03
-  // after a decay tail, and the smallest LR at the end of a last-stage probe.
+  // Train losses (so forecasts) favour lr 0.01 (floor_for); the val loss at a launch's end favours the
+  // largest LR after a decay tail, and the smallest at the end of a last-stage probe.
   std::string crash_tail_of;
   const auto answer = [&](const LaunchRequest& request) {
     if (request.id() == crash_tail_of) return failed_outcome("crashed");
     LaunchOutcome outcome = exponential_outcome(request);
     const double probe_lr = request.decay_tail ? request.lr * 10 : request.lr;
-    const double end_val = request.decay_tail ? 0.2 + std::abs(std::log10(probe_lr / 0.03)) : probe_lr;
+    const double end_val = request.decay_tail ? 1 / probe_lr : probe_lr;
     outcome.val = {{static_cast<double>(request.steps), end_val}};
     return outcome;
   };
@@ -391,7 +496,7 @@ TEST_CASE("search::AutoLrsSearch with the default preset judges probes after dec
     // (τ 2000, τ′ 200): 3 probes without tails; the stage.
     REQUIRE(launches.size() == 8 + 1 + 3 + 1);
     const search::StageRecord& first = search.progress().stages[0];
-    size_t closest = 0;
+    size_t largest = 0;
     for (size_t probe = 0; probe < 4; ++probe) {
       const LaunchRequest& launch = launches[2 * probe];
       const LaunchRequest& tail = launches[2 * probe + 1];
@@ -405,15 +510,15 @@ TEST_CASE("search::AutoLrsSearch with the default preset judges probes after dec
       CHECK(tail.steps == 25);
       CHECK(tail.start_step == 100);
       CHECK(tail.id() == "stage-000-probe-0" + std::to_string(probe) + "-decay");
-      CHECK(*first.probes[probe].end_loss == 0.2 + std::abs(std::log10(launch.lr / 0.03)));
+      CHECK(*first.probes[probe].end_loss == doctest::Approx(1 / launch.lr));
       CHECK(first.probes[probe].end_loss_from_val);
-      if (std::abs(std::log10(launch.lr / 0.03)) < std::abs(std::log10(launches[2 * closest].lr / 0.03))) closest = probe;
+      if (launch.lr > launches[2 * largest].lr) largest = probe;
     }
-    CHECK(first.winner_probe == static_cast<int>(closest));
+    CHECK(first.winner_probe == static_cast<int>(largest));
     const LaunchRequest& first_stage = launches[8];
     CHECK(first_stage.kind == LaunchKind::stage);
-    CHECK(first_stage.from_probe == static_cast<int>(closest));
-    CHECK(first_stage.lr == launches[2 * closest].lr);
+    CHECK(first_stage.from_probe == static_cast<int>(largest));
+    CHECK(first_stage.lr == launches[2 * largest].lr);
     CHECK(first_stage.start_step == 100);
     CHECK(first_stage.steps == 900);
     // The last stage tries the last LR, a third and a tenth of it, and its probes' own ends decide.
