@@ -434,7 +434,10 @@ bool AutoLrsSearch::fall_back_from_lr(const LaunchRequest& request) {
   if (stage.winner_probe < 0) return false;
   stage.abandoned_lrs.push_back(request.lr);
   const std::optional<int> next = winning_probe(stage);
-  if (!next) return false;
+  if (!next) {
+    stage.abandoned_lrs.pop_back();  // no other LR: the stage goes on (or fails) at this one
+    return false;
+  }
   stage.winner_probe = *next;
   stage.lr = stage.probes[static_cast<size_t>(*next)].lr;
   return true;

@@ -308,6 +308,19 @@ TEST_CASE("search::AutoLrsSearch retries a diverged stage launch at the next bes
     REQUIRE(search.failure());
     CHECK(*search.failure() == "stage 0 failed after 3 attempt(s): loss diverged (36.5)");
   }
+  SUBCASE("no other probe succeeded: the retry keeps the LR") {
+    AutoLrsSearch search(job);
+    int probes = 0;
+    const std::vector<LaunchRequest> launches = drive(search, [&](const LaunchRequest& request) {
+      if (request.kind == LaunchKind::probe) return probes++ == 0 ? exponential_outcome(request) : failed_outcome("crashed");
+      return diverged;
+    });
+    REQUIRE(launches.size() == 4 + 3);
+    CHECK(launches[5].lr == launches[4].lr);
+    CHECK(launches[6].lr == launches[4].lr);
+    CHECK(search.progress().stages[0].abandoned_lrs.empty());
+    REQUIRE(search.failure());
+  }
 }
 
 TEST_CASE("search::AutoLrsSearch with the default preset retries a first stage that made no progress at the next best probe's LR") {
