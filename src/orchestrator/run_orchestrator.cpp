@@ -131,7 +131,7 @@ void RunOrchestrator::replay_journal(search::LaunchPlanner& search) {
   m_previous_elapsed_s = replayed.elapsed_s;
   m_reports = std::move(replayed.launches);
   for (const LaunchReport& report : m_reports) {
-    remember_checkpoint(report);
+    remember_checkpoint(report, search);
     // Again, as after the original result: a kill between journaling it and pruning left files.
     prune_checkpoints(report, search);
   }
@@ -144,9 +144,16 @@ std::optional<std::string> RunOrchestrator::start_checkpoint_of(const LaunchRequ
   return checkpoint->second;
 }
 
-void RunOrchestrator::remember_checkpoint(const LaunchReport& report) {
+void RunOrchestrator::remember_checkpoint(const LaunchReport& report, const search::LaunchPlanner& search) {
   if (report.outcome.status != OutcomeStatus::succeeded) return;
   const LaunchRequest& request = report.request;
+  const std::vector<search::StageRecord>& stages = search.progress().stages;
+  const size_t stage = static_cast<size_t>(request.stage);
+  if (request.kind == LaunchKind::stage && stage < stages.size() && !stages[stage].completed) {
+    // A stage launch the search did not accept (its LR was abandoned): its model is not the run's.
+    m_context.checkpoints.remove(report.checkpoint);
+    return;
+  }
   if (is_main(request)) {
     m_step_checkpoints[request.start_step + request.steps] = report.checkpoint;
   } else if (request.decay_tail) {
@@ -266,7 +273,7 @@ void RunOrchestrator::accept_report(search::LaunchPlanner& search, LaunchReport 
                             {"stdout_log", report.stdout_log},
                             {"stderr_log", report.stderr_log}});
   search.record(report.request, report.outcome);
-  remember_checkpoint(report);
+  remember_checkpoint(report, search);
   m_reports.push_back(std::move(report));
   prune_checkpoints(m_reports.back(), search);
 }

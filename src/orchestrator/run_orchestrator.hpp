@@ -58,7 +58,9 @@ class RunOrchestrator {
   void replay_journal(search::LaunchPlanner& search);
   /// The checkpoint a launch starts from: a probe's, a model step's, or none (from scratch).
   std::optional<std::string> start_checkpoint_of(const search::LaunchRequest& request) const;
-  void remember_checkpoint(const LaunchReport& report);
+  /// Keeps a succeeded launch's checkpoint for the launches that start from it (a stage's for the next
+  /// stage, a probe's for its tail and its stage); drops a decay tail's, and an abandoned stage launch's.
+  void remember_checkpoint(const LaunchReport& report, const search::LaunchPlanner& search);
   LaunchCommand build_command(const search::LaunchRequest& request, int slot, const std::string& save_path) const;
   /// Runs one launch (on a worker thread) and turns its output into an outcome; promotes its
   /// checkpoint on success. `on_loss` sees each parsed loss as it comes.

@@ -151,7 +151,10 @@ void AutoLrsSearch::begin_next_stage() {
   }
   const std::uint64_t stage_seed = mix_seed(m_job.seed ^ mix_seed(static_cast<std::uint64_t>(stage.index) + 1));
   std::vector<double> design;
-  if (m_last_lr) {
+  // The multiples follow a stage that was searched, not one too short to probe (trained at a guess).
+  const bool after_a_search = std::any_of(m_record.stages.begin(), m_record.stages.end(),
+                                          [](const StageRecord& searched) { return searched.winner_probe >= 0; });
+  if (m_last_lr && after_a_search) {
     for (double multiple : m_strategy.later_stage_lr_multiples) {
       const double lr = std::clamp(*m_last_lr * multiple, m_job.search.lr_min, m_job.search.lr_max);
       if (std::find(design.begin(), design.end(), lr) == design.end()) design.push_back(lr);
@@ -190,10 +193,11 @@ std::vector<LaunchRequest> AutoLrsSearch::next_launches(int free_slots) {
       const auto next = m_stage->design.begin() + m_stage->probes_issued;
       lrs.assign(next, next + count);
     } else if (count > 0) {
-      // Probes still running elsewhere are pending: the new proposals keep away from them.
+      // Probes not yet judged (running, or waiting for their decay tail) are pending: the new
+      // proposals keep away from them.
       std::vector<double> pending;
-      for (const LaunchRequest& request : m_outstanding) {
-        if (request.kind == LaunchKind::probe && !request.decay_tail) pending.push_back(request.lr);
+      for (const ProbeRecord& probe : stage.probes) {
+        if (probe.status == ProbeStatus::pending) pending.push_back(probe.lr);
       }
       lrs = m_stage->optimizer.ask_batch(count, pending);
     }
@@ -324,7 +328,7 @@ void AutoLrsSearch::record_probe(const LaunchRequest& request, const LaunchOutco
     }
   }
   if (probe.status == ProbeStatus::succeeded && m_strategy.decay_factor > 0) {
-    if (!is_last_stage(stage)) {
+    if (needs_decay_tails(stage)) {
       // Judged at its decay tail's end: the probe stays pending until the tail is recorded.
       probe.status = ProbeStatus::pending;
       LaunchRequest tail;
@@ -396,8 +400,9 @@ void AutoLrsSearch::choose_stage_lr_when_done() {
   if (all_recorded) choose_stage_lr();
 }
 
-bool AutoLrsSearch::is_last_stage(const StageRecord& stage) const {
-  return stage.start_step + stage.steps >= m_job.total_steps;
+bool AutoLrsSearch::needs_decay_tails(const StageRecord& stage) const {
+  // None in the run's last stage (no later decay), nor for a stage's only probe (nothing to compare).
+  return stage.start_step + stage.steps < m_job.total_steps && m_stage->probe_count > 1;
 }
 
 std::optional<int> AutoLrsSearch::winning_probe(const StageRecord& stage) const {

@@ -53,9 +53,10 @@ class AutoLrsSearch : public LaunchPlanner {
   /// Records the loss at the end of `outcome` (a decay tail, or a last-stage probe) as the probe's
   /// end_loss and tells it to the GP; a non-finite one marks the probe diverged.
   void judge_by_end_loss(ProbeRecord& probe, const LaunchOutcome& outcome);
-  bool is_last_stage(const StageRecord& stage) const;
+  /// Whether the stage's probes are followed by decay tails (with a strategy that has them).
+  bool needs_decay_tails(const StageRecord& stage) const;
   void record_main(const LaunchRequest& request, const LaunchOutcome& outcome);
-  /// After the stage launch `request` failed its LR (diverged, or its loss rose): records the LR in the
+  /// After the stage launch `request` failed its LR (diverged, or made no progress): records the LR in the
   /// stage's abandoned_lrs and makes the best probe at another LR the winner; false when there is none.
   bool fall_back_from_lr(const LaunchRequest& request);
   /// Whether the succeeded first-stage launch `request` ended no lower than the stage began, when the

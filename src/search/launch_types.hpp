@@ -81,8 +81,8 @@ struct StageRecord {
   std::vector<ProbeRecord> probes;
   std::optional<double> lr;  ///< chosen LR, once probing is over
   int winner_probe = -1;     ///< the probe whose LR won; -1 when none (a stage too short to probe)
-  /// LRs the stage launch was abandoned at, in order (it diverged, or its loss rose: see
-  /// SearchStrategy); each time the stage was retried at the next best probe's LR.
+  /// LRs the stage launch was abandoned at, in order (it diverged, or a first stage made no progress:
+  /// see SearchStrategy); each time the stage was retried at the next best probe's LR.
   std::vector<double> abandoned_lrs;
   std::vector<numerics::PosteriorPoint> posterior;  ///< GP posterior when the LR was chosen
   int attempts = 0;          ///< stage launches made

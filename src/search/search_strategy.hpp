@@ -16,8 +16,9 @@ struct SearchStrategy {
   /// moves smoothly between stages); 0 = always the spec's whole [lr_min, lr_max].
   double lr_window_factor = 0;
   /// > 0: probes are compared by the loss at their end instead of by forecasts, and every probe but
-  /// those of the run's last stage is followed by its decay tail, decay_tail_fraction·τ′ steps at
-  /// lr / decay_factor from the probe's checkpoint, whose end is the probe's. 0: forecasts, no tails.
+  /// those of the run's last stage (and a stage's only probe) is followed by its decay tail,
+  /// decay_tail_fraction·τ′ steps at lr / decay_factor from the probe's checkpoint, whose end is the
+  /// probe's. 0: forecasts, no tails.
   double decay_factor = 0;
   double decay_tail_fraction = 0;
   /// After the first stage, the probes try these multiples of the previous stage's LR (clamped to the

@@ -36,7 +36,8 @@ long planned_compute_steps(const spec::JobSpec& job) {
       const bool last_stage = length == remaining;  // judged without decay tails
       const long tail = strategy.decay_factor > 0 && !last_stage ? decay_tail_steps(strategy, probe_length) : 0;
       total += planned_probes(job.search, stage) * (probe_length + tail);
-      if (strategy.continue_from_winner) total -= probe_length;  // the winner's steps are the stage's first
+      // The winner's steps are the stage's first (see AutoLrsSearch::main_launch_request).
+      if (strategy.continue_from_winner && probe_length < length) total -= probe_length;
     }
     remaining -= length;
   }

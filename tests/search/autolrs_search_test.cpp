@@ -579,6 +579,76 @@ TEST_CASE("search::AutoLrsSearch with the default preset clamps the LR multiples
   for (size_t probe = 0; probe < expected.size(); ++probe) CHECK(last.probes[probe].lr == doctest::Approx(expected[probe]));
 }
 
+TEST_CASE("search::AutoLrsSearch with the default preset: a stage's only probe has no tail, and a first stage too short to probe leaves the next one a full search") {
+  spec::JobSpec job = small_job();
+  job.search.preset = "default";
+  job.search.lr_min = 0.05;
+  // The lower the LR the lower the loss: every stage's smallest LR wins, down to lr_min.
+  const auto lower_is_better = [](const LaunchRequest& request) {
+    LaunchOutcome outcome;
+    outcome.status = OutcomeStatus::succeeded;
+    for (long step = 1; step <= request.steps; ++step) outcome.train.push_back({static_cast<double>(step), 1 + request.lr});
+    return outcome;
+  };
+  SUBCASE("stages of 1000, 2000, 2000, 2000: the LR reaches lr_min, then one probe a stage, no tail") {
+    job.total_steps = 7000;
+    AutoLrsSearch search(job);
+    const std::vector<LaunchRequest> launches = drive(search, lower_is_better);
+    REQUIRE(search.finished());
+    const auto& stages = search.progress().stages;
+    REQUIRE(stages.size() == 4);
+    CHECK(*stages[1].lr == 0.05);
+    CHECK(stages[2].probes.size() == 1);
+    CHECK(stages[2].probes[0].lr == 0.05);
+    CHECK(stages[2].probes[0].end_loss.has_value());
+    const auto tails_of = [&](int stage) {
+      return std::count_if(launches.begin(), launches.end(),
+                           [&](const LaunchRequest& launch) { return launch.decay_tail && launch.stage == stage; });
+    };
+    CHECK(tails_of(1) == static_cast<long>(stages[1].probes.size()));
+    CHECK(tails_of(2) == 0);
+  }
+  SUBCASE("a first stage of 20 steps (τ′ 2) trains at a guess; the second searches the whole range") {
+    job.search.first_stage_steps = 20;
+    job.total_steps = 20 + 40 + 80;
+    AutoLrsSearch search(job);
+    drive(search, lower_is_better);
+    REQUIRE(search.finished());
+    const auto& stages = search.progress().stages;
+    CHECK(stages[0].probes.empty());
+    CHECK(stages[1].probes.size() == 4);  // probes_per_stage BO probes, not 3 multiples of the guess
+  }
+}
+
+TEST_CASE("search::AutoLrsSearch with the default preset on 3 slots keeps new probes away from probes awaiting their decay tail") {
+  spec::JobSpec job = small_job();
+  job.search.preset = "default";
+  job.search.probes_per_stage = 6;
+  AutoLrsSearch search(job);
+  std::vector<LaunchRequest> running;
+  std::vector<double> first_stage_lrs;
+  for (int guard = 0; guard < 200 && !search.finished() && !search.failure(); ++guard) {
+    for (const LaunchRequest& launch : search.next_launches(3 - static_cast<int>(running.size()))) {
+      running.push_back(launch);
+      if (launch.stage == 0 && launch.kind == LaunchKind::probe && !launch.decay_tail) first_stage_lrs.push_back(launch.lr);
+    }
+    REQUIRE_FALSE(running.empty());
+    // The newest launch finishes first, so probes wait for their tails while new probes are asked.
+    const LaunchRequest done = running.back();
+    running.pop_back();
+    search.record(done, exponential_outcome(done));
+  }
+  REQUIRE(search.finished());
+  REQUIRE(first_stage_lrs.size() == 6);
+  for (size_t i = 0; i < first_stage_lrs.size(); ++i) {
+    for (size_t j = 0; j < i; ++j) {
+      CAPTURE(i);
+      CAPTURE(j);
+      CHECK(std::abs(std::log(first_stage_lrs[i] / first_stage_lrs[j])) > 1e-3);
+    }
+  }
+}
+
 TEST_CASE("search::AutoLrsSearch keeps new probes away from the probes still running") {
   spec::JobSpec job = small_job();
   job.search.probes_per_stage = 6;
