@@ -277,12 +277,9 @@ void AutoLrsSearch::record_probe(const LaunchRequest& request, const LaunchOutco
   if (request.stage == 0 && (!m_first_stage_start || request.lr < m_first_stage_start->lr)) {
     // The loss level the first stage starts from: the mean of the first losses of its lowest-LR
     // probe, which moves least (one minibatch's loss alone is too noisy).
-    double sum = 0;
-    int count = 0;
-    for (size_t i = 0; i < std::min<size_t>(20, outcome.train.size()); ++i) {
-      if (std::isfinite(outcome.train[i].loss)) sum += outcome.train[i].loss, ++count;
+    if (const std::optional<double> level = initial_loss_level(outcome.train)) {
+      m_first_stage_start = StartLevel{request.lr, *level};
     }
-    if (count > 0) m_first_stage_start = StartLevel{request.lr, sum / count};
   }
   if (outcome.status != OutcomeStatus::succeeded) {
     probe.status = outcome.status == OutcomeStatus::diverged ? ProbeStatus::diverged : ProbeStatus::failed;
@@ -372,15 +369,9 @@ void AutoLrsSearch::judge_by_end_loss(ProbeRecord& probe, const LaunchOutcome& o
   // launch's last quarter.
   const bool from_val =
       m_job.trainer.val_loss && m_job.search.objective != spec::Objective::train_loss && !outcome.val.empty();
-  double loss = std::nan("");
-  if (from_val) {
-    loss = outcome.val.back().loss;
-  } else if (!outcome.train.empty()) {
-    const size_t first = outcome.train.size() - std::max<size_t>(1, outcome.train.size() / 4);
-    double sum = 0;
-    for (size_t i = first; i < outcome.train.size(); ++i) sum += outcome.train[i].loss;
-    loss = sum / static_cast<double>(outcome.train.size() - first);
-  }
+  const double loss = from_val ? outcome.val.back().loss
+                               : final_loss_level(outcome.train, std::max<size_t>(1, outcome.train.size() / 4))
+                                     .value_or(std::nan(""));
   if (!std::isfinite(loss)) {
     probe.status = ProbeStatus::diverged;
     probe.reason = "non-finite loss at the end";

@@ -13,16 +13,30 @@ std::optional<double> last_finite_loss(const std::vector<LossPoint>& series) {
   return std::nullopt;
 }
 
-std::optional<double> final_loss_level(const std::vector<LossPoint>& series, std::size_t count) {
+namespace {
+
+/// The mean of the first `count` (at most) finite losses in [first, last); nullopt when none.
+template <typename Iterator>
+std::optional<double> mean_of_finite(Iterator first, Iterator last, std::size_t count) {
   double sum = 0;
   std::size_t used = 0;
-  for (auto it = series.rbegin(); it != series.rend() && used < count; ++it) {
+  for (auto it = first; it != last && used < count; ++it) {
     if (!std::isfinite(it->loss)) continue;
     sum += it->loss;
     ++used;
   }
   if (used == 0) return std::nullopt;
   return sum / static_cast<double>(used);
+}
+
+}  // namespace
+
+std::optional<double> final_loss_level(const std::vector<LossPoint>& series, std::size_t count) {
+  return mean_of_finite(series.rbegin(), series.rend(), count);
+}
+
+std::optional<double> initial_loss_level(const std::vector<LossPoint>& series, std::size_t count) {
+  return mean_of_finite(series.begin(), series.end(), count);
 }
 
 std::vector<LossPoint> place_on_launch_axis(const std::vector<RawLoss>& losses, long launch_steps, bool ran_to_end) {

@@ -36,6 +36,10 @@ std::optional<double> last_finite_loss(const std::vector<LossPoint>& series);
 /// alone: near convergence one minibatch's loss can be ten times below the next one's.
 std::optional<double> final_loss_level(const std::vector<LossPoint>& series, std::size_t count = 20);
 
+/// The level a launch started at: the mean of the first `count` (at most) finite losses of `series`;
+/// nullopt when it has none.
+std::optional<double> initial_loss_level(const std::vector<LossPoint>& series, std::size_t count = 20);
+
 /// Decides when a running launch's loss has diverged: a non-finite loss, or `losses_in_a_row`
 /// consecutive losses above `factor` × the reference loss (the stage's start level, see
 /// final_loss_level, when known, else the launch's first loss). In a row, because a well-fitted
