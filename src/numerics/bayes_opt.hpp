@@ -64,7 +64,8 @@ class BayesOpt {
   /// is recorded as a failure. Throws std::invalid_argument for lr <= 0 or a negative noise_var.
   void tell(double lr, double value, double noise_var = 0);
   /// Records a failed or diverged evaluation (penalty: worst observed value plus a margin of
-  /// max(range of successes, 10% of |worst|, 1e-3)).
+  /// max(range of successes, 10% of |worst|, 1e-3)). The penalty is observed without noise: with
+  /// noise, the variance near failures stays high and uncertainty sampling keeps proposing there.
   void tell_failure(double lr);
 
   /// LR with the lowest observed value among successes; nullopt when none succeeded.

@@ -102,6 +102,18 @@ LogMarginalLikelihood GaussianProcess::log_marginal_likelihood(const GpHyperpara
   return result;
 }
 
+LogMarginalLikelihood GaussianProcess::log_posterior(const GpHyperparameters& hyperparameters,
+                                                    const GpPrior& prior) const {
+  LogMarginalLikelihood result = log_marginal_likelihood(hyperparameters);
+  const std::array<double, 3> theta = hyperparameters.as_array();
+  for (std::size_t j = 0; j < 3; ++j) {
+    const double z = (theta[j] - prior.mean[j]) / prior.sd[j];
+    result.value -= 0.5 * z * z;
+    result.gradient[j] -= z / prior.sd[j];
+  }
+  return result;
+}
+
 void GaussianProcess::condition(const std::vector<double>& x, const std::vector<double>& y,
                                 const std::vector<double>& extra_noise_var, const GpHyperparameters& hyperparameters) {
   set_data(x, y, extra_noise_var);
@@ -111,7 +123,8 @@ void GaussianProcess::condition(const std::vector<double>& x, const std::vector<
 }
 
 void GaussianProcess::fit(const std::vector<double>& x, const std::vector<double>& y,
-                          const std::vector<double>& extra_noise_var, const GpBounds& bounds) {
+                          const std::vector<double>& extra_noise_var, const GpBounds& bounds,
+                          const GpPrior& prior) {
   set_data(x, y, extra_noise_var);
   // Fixed starts (short, medium, long length scales) keep the fit deterministic. Each runs iRprop-
   // (Igel & Husken 2000): per-coordinate steps along the gradient's sign, grown 1.2x while the sign
@@ -124,7 +137,7 @@ void GaussianProcess::fit(const std::vector<double>& x, const std::vector<double
     std::array<double, 3> theta = clamp_to({std::log(start_length), 0.0, std::log(1e-2)}, bounds);
     std::array<double, 3> steps{0.3, 0.3, 0.3}, previous_gradient{};
     for (int iteration = 0; iteration < 60; ++iteration) {
-      const LogMarginalLikelihood current = log_marginal_likelihood(GpHyperparameters::from_array(theta));
+      const LogMarginalLikelihood current = log_posterior(GpHyperparameters::from_array(theta), prior);
       if (current.value > best_value) best_value = current.value, best = theta;
       bool converged = true;
       for (std::size_t i = 0; i < 3; ++i) {

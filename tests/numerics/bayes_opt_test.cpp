@@ -75,15 +75,17 @@ TEST_CASE("numerics::BayesOpt finds the minimum of smooth 1-D functions of log(L
     double kappa;
     std::function<double(double)> objective;  // of x in [0, 1]
     double x_star;
+    double tolerance;  ///< in x: directed acquisitions get close; pure uncertainty sampling only fills
+                       ///< gaps, so its best of 10 points is within about half their spacing
   };
   const Case cases[] = {
-      {"quadratic, EI", Acquisition::expected_improvement, 2.0, [](double x) { return std::pow(x - 0.3, 2); }, 0.3},
+      {"quadratic, EI", Acquisition::expected_improvement, 2.0, [](double x) { return std::pow(x - 0.3, 2); }, 0.3, 0.05},
       {"asymmetric valley, EI", Acquisition::expected_improvement, 2.0,
-       [](double x) { return std::exp(3 * (x - 0.7)) - 3 * (x - 0.7); }, 0.7},
+       [](double x) { return std::exp(3 * (x - 0.7)) - 3 * (x - 0.7); }, 0.7, 0.05},
       {"cosine bump, LCB", Acquisition::lower_confidence_bound, 2.0,
-       [](double x) { return 1 - std::cos(4 * (x - 0.55)) + 0.1 * x; }, 0.55},
+       [](double x) { return 1 - std::cos(4 * (x - 0.55)) + 0.1 * x; }, 0.55, 0.05},
       {"quadratic, LCB kappa 1e6 then best observed", Acquisition::lower_confidence_bound, 1e6,
-       [](double x) { return std::pow(x - 0.62, 2); }, 0.62},
+       [](double x) { return std::pow(x - 0.62, 2); }, 0.62, 0.1},
   };
   for (const Case& c : cases) {
     CAPTURE(c.name);
@@ -94,7 +96,7 @@ TEST_CASE("numerics::BayesOpt finds the minimum of smooth 1-D functions of log(L
       optimizer.tell(lr, c.objective(lr_to_x(config, lr)));
     }
     REQUIRE(optimizer.best_observed_lr().has_value());
-    CHECK(std::abs(lr_to_x(config, *optimizer.best_observed_lr()) - c.x_star) < 0.05);
+    CHECK(std::abs(lr_to_x(config, *optimizer.best_observed_lr()) - c.x_star) < c.tolerance);
   }
 }
 
