@@ -36,7 +36,10 @@ void validate(const SimulateOptions& options) {
   require(std::isfinite(options.lr) && options.lr >= 0, "--lr", "must be finite and >= 0");
   require(options.steps >= 0, "--steps", "must be >= 0");
   require(!options.save_path.empty(), "--save", "is required");
+  require(!options.lr_end || (std::isfinite(*options.lr_end) && *options.lr_end >= 0), "--lr-end",
+          "must be finite and >= 0");
   require(options.val_every >= 1, "--val-every", "must be >= 1");
+  require(options.val_examples >= 0, "--val-examples", "must be >= 0");
   require(std::isfinite(options.step_ms) && options.step_ms >= 0, "--step-ms", "must be finite and >= 0");
   require(std::isfinite(options.startup_ms) && options.startup_ms >= 0, "--startup-ms", "must be finite and >= 0");
   require(options.faults.long_line_bytes >= 0, "--long-line-bytes", "must be >= 0");
@@ -135,7 +138,10 @@ Start resolve_start(const SimulateOptions& options) {
 CLI::App* setup_simulate(CLI::App& parent, SimulateOptions& options) {
   CLI::App* command = parent.add_subcommand(
       "simulate", "Built-in training simulator (noisy quadratic model); see docs/simulator.md");
-  command->add_option("--lr", options.lr, "Learning rate (constant for this launch)")->required();
+  command->add_option("--lr", options.lr, "Learning rate (of the first step when --lr-end is given)")->required();
+  command->add_option_function<double>(
+      "--lr-end", [&options](const double& lr_end) { options.lr_end = lr_end; },
+      "Ramp the LR linearly: step k of N runs at lr + (lr_end - lr)*k/N");
   command->add_option("--steps", options.steps, "Steps to take")->required();
   command->add_option("--save", options.save_path, "Checkpoint to write at the end")->required();
   command->add_option("--load", options.load_path, "Checkpoint to resume from");
@@ -147,6 +153,9 @@ CLI::App* setup_simulate(CLI::App& parent, SimulateOptions& options) {
   command->add_option("--task", options.task,
                       "Preset, one of " + task_names + " (default " + simulator::default_task_name() +
                           "; the checkpoint's when resuming)");
+  command->add_option("--val-examples", options.val_examples,
+                      "Examples in the validation set val_loss is measured on (0: the exact population loss)")
+      ->capture_default_str();
   command->add_option("--val-every", options.val_every, "Print val_loss every this many global steps")
       ->capture_default_str();
   command->add_option("--step-ms", options.step_ms, "Sleep this long after each step");
@@ -176,7 +185,8 @@ int run_simulate(const SimulateOptions& options) {
   Start start = resolve_start(options);
   simulator::Simulator simulator(start.task);
   simulator::State& state = start.state;
-  const simulator::FaultPlan faults = simulator::faults_for_lr(options.faults, options.lr);
+  const simulator::ValidationSet validation_set(start.task, state.seed, options.val_examples);
+  const simulator::FaultPlan faults = simulator::faults_for_lr(options.faults, std::max(options.lr, options.lr_end.value_or(0)));
 
   if (faults.long_line_bytes > 0) {
     // In pieces of at most 1 MiB: a 100 MB line must not cost the simulator 100 MB of memory.
@@ -189,10 +199,16 @@ int run_simulate(const SimulateOptions& options) {
   }
   sleep_ms(options.startup_ms);
 
+  const std::int64_t first_step = state.global_step + 1;
   const std::int64_t last_step = state.global_step + options.steps;
+  const auto lr_of_step = [&](std::int64_t step) {
+    if (!options.lr_end) return options.lr;
+    const double k = static_cast<double>(step - first_step);
+    return options.lr + (*options.lr_end - options.lr) * k / static_cast<double>(options.steps);
+  };
   auto print_val = [&] {
     write_out("step=" + std::to_string(state.global_step) +
-              " val_loss=" + format_loss(simulator.noise_free_loss(state)) + "\n");
+              " val_loss=" + format_loss(validation_set.loss(state)) + "\n");
   };
   if (options.steps == 0) print_val();
   while (state.global_step < last_step) {
@@ -211,7 +227,7 @@ int run_simulate(const SimulateOptions& options) {
     if (simulator::poisoned_at(faults, step)) {
       std::fill(state.theta.begin(), state.theta.end(), std::numeric_limits<double>::quiet_NaN());
     }
-    const double loss = simulator.step(state, options.lr);
+    const double loss = simulator.step(state, lr_of_step(step));
     if (faults.junk_lines) write_out(simulator::junk_before_line(step));
     write_out("step=" + std::to_string(step) + " loss=" + format_loss(loss) + "\n");
     if (step % options.val_every == 0 || step == last_step) print_val();

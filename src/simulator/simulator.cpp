@@ -50,4 +50,26 @@ double Simulator::noise_free_loss(const State& state) const {
   return 0.5 * loss;
 }
 
+ValidationSet::ValidationSet(const Task& task, std::uint64_t seed, std::int64_t examples)
+    : m_curvatures(curvatures(task)) {
+  if (examples < 0) throw std::invalid_argument("a validation set needs >= 0 examples");
+  if (examples == 0) return;
+  // Training draws use steps >= 1 of the seed's stream; the set has a stream of its own.
+  constexpr std::uint64_t validation_stream = 0x76616c69642d7365ULL;  // "valid-se"
+  m_mean_target.resize(m_curvatures.size());
+  fill_standard_normals(mix64(seed ^ validation_stream), 0, m_mean_target);
+  for (std::size_t i = 0; i < m_curvatures.size(); ++i) {
+    m_mean_target[i] *= std::sqrt(task.noise_scale / (m_curvatures[i] * static_cast<double>(examples)));
+  }
+}
+
+double ValidationSet::loss(const State& state) const {
+  double loss = 0;
+  for (std::size_t i = 0; i < m_curvatures.size(); ++i) {
+    const double target = m_mean_target.empty() ? 0.0 : m_mean_target[i];
+    loss += m_curvatures[i] * state.theta[i] * (state.theta[i] - 2 * target);
+  }
+  return 0.5 * loss;
+}
+
 }  // namespace autolrs::simulator

@@ -43,4 +43,24 @@ class Simulator {
   std::vector<double> m_normals;     ///< scratch for one step's draws
 };
 
+/// A finite validation set of `examples` examples, fixed by the run's seed: per-example targets
+/// z_i ~ N(0, c/h_i) averaged over the set give the set's mean target ζ_i ~ N(0, c/(h_i·examples)),
+/// drawn once from (seed, a stream of its own), so every evaluation in a run sees the same set.
+/// Its loss is ½ Σ h_i (θ_i − ζ_i)² − ½ Σ h_i ζ_i² = L(θ) − Σ h_i θ_i ζ_i: an unbiased estimate of the
+/// population loss L(θ) whose error, of standard deviation sqrt(2·c·L(θ)/examples), is the same for
+/// the same θ and correlated between nearby ones, as a real validation set's is. (The set's own
+/// irreducible term ½ Σ h_i ζ_i² is left out, as L(θ) leaves out the noise floor.)
+class ValidationSet {
+ public:
+  /// `examples` = 0: the population loss L(θ) itself, without sampling error.
+  ValidationSet(const Task& task, std::uint64_t seed, std::int64_t examples);
+
+  /// The set's loss at `state` (inf or NaN once diverged).
+  double loss(const State& state) const;
+
+ private:
+  std::vector<double> m_curvatures;
+  std::vector<double> m_mean_target;  ///< ζ_i; empty for examples = 0
+};
+
 }  // namespace autolrs::simulator

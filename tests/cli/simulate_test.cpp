@@ -13,6 +13,8 @@
 
 #include "cli/simulate.hpp"
 #include "simulator/checkpoint.hpp"
+#include "simulator/simulator.hpp"
+#include "simulator/task.hpp"
 #include "spec/input_error.hpp"
 #include "support/autolrs_process.hpp"
 #include "support/temp_dir.hpp"
@@ -81,12 +83,53 @@ TEST_CASE("cli::simulate prints a loss line per step and val_loss lines every --
   CHECK(checkpoint.state.seed == 9);
   CHECK(checkpoint.state.global_step == 5);
 
-  SUBCASE("zero steps print the loaded state's val_loss") {
-    const Finished fresh = simulate(dir, {"--lr", "0.1", "--steps", "0", "--save", ckpt(dir, "b.ckpt")});
-    CHECK(fresh.status == 0);
-    REQUIRE(lines_of(fresh.out).size() == 1);
-    CHECK(lines_of(fresh.out)[0].rfind("step=0 val_loss=", 0) == 0);
-    CHECK(value_of(fresh.out, "val_loss") == doctest::Approx(2.3).epsilon(1e-12));
+  SUBCASE("zero steps print the loaded state's val_loss; with --val-examples 0 the population loss") {
+    const Finished exact =
+        simulate(dir, {"--lr", "0.1", "--steps", "0", "--val-examples", "0", "--save", ckpt(dir, "b.ckpt")});
+    CHECK(exact.status == 0);
+    REQUIRE(lines_of(exact.out).size() == 1);
+    CHECK(lines_of(exact.out)[0].rfind("step=0 val_loss=", 0) == 0);
+    CHECK(value_of(exact.out, "val_loss") == doctest::Approx(2.3).epsilon(1e-12));
+    // The default set of 10^6 examples: an error of about sqrt(2·2.3/10^6) = 0.002 around 2.3, the
+    // same on every evaluation of the same state.
+    const Finished sampled = simulate(dir, {"--lr", "0.1", "--steps", "0", "--save", ckpt(dir, "c.ckpt")});
+    const Finished again = simulate(dir, {"--lr", "0.1", "--steps", "0", "--save", ckpt(dir, "d.ckpt")});
+    const double deviation = value_of(sampled.out, "val_loss") - 2.3;
+    CHECK(deviation != 0);
+    CHECK(std::abs(deviation) < 4 * std::sqrt(2 * 2.3 / 1e6));
+    CHECK(sampled.out == again.out);
+  }
+}
+
+TEST_CASE("cli::simulate --lr-end ramps the LR linearly over the launch, and two ramps equal one") {
+  TempDir dir;
+  // Step k of N at lr + (lr_end - lr)·k/N: 0.2 → 0 over 8 steps is 0.2, 0.175, …, 0.025; the first 4
+  // steps ramping 0.2 → 0.1 and the last 4 ramping 0.1 → 0 take the same LRs, so print the same lines.
+  const std::vector<std::string> common{"--seed", "4", "--val-every", "3"};
+  const Finished whole = simulate(dir, joined(common, {"--lr", "0.2", "--lr-end", "0", "--steps", "8", "--save",
+                                                       ckpt(dir, "whole.ckpt")}));
+  const Finished first = simulate(dir, joined(common, {"--lr", "0.2", "--lr-end", "0.1", "--steps", "4", "--save",
+                                                       ckpt(dir, "first.ckpt")}));
+  const Finished second = simulate(dir, joined(common, {"--lr", "0.1", "--lr-end", "0", "--steps", "4", "--load",
+                                                        ckpt(dir, "first.ckpt"), "--save", ckpt(dir, "second.ckpt")}));
+  REQUIRE(whole.status == 0);
+  REQUIRE(first.status == 0);
+  REQUIRE(second.status == 0);
+  std::vector<std::string> split = lines_of(first.out);
+  split.pop_back();  // the val_loss line after the first launch's last step (step 4 is no multiple of 3)
+  for (const std::string& line : lines_of(second.out)) split.push_back(line);
+  CHECK(split == lines_of(whole.out));
+  // The 8 LRs stepped by hand give the same state (the split launches' LRs differ from the whole
+  // ramp's in the last bit: (0.1 − 0.2)·2/4 against (0 − 0.2)·4/8).
+  autolrs::simulator::Simulator simulator(autolrs::simulator::preset_task("quadratic"));
+  autolrs::simulator::State state = autolrs::simulator::initial_state(simulator.task(), 4);
+  for (int k = 0; k < 8; ++k) simulator.step(state, 0.2 + (0 - 0.2) * k / 8.0);
+  const auto whole_state = autolrs::simulator::parse_checkpoint(read_text(dir / "whole.ckpt"), "whole.ckpt").state;
+  const auto split_state = autolrs::simulator::parse_checkpoint(read_text(dir / "second.ckpt"), "second.ckpt").state;
+  CHECK(whole_state.theta == state.theta);
+  REQUIRE(split_state.theta.size() == state.theta.size());
+  for (std::size_t i = 0; i < state.theta.size(); ++i) {
+    CHECK(split_state.theta[i] == doctest::Approx(state.theta[i]).epsilon(1e-12));
   }
 }
 

@@ -4,6 +4,7 @@
 #include <stdexcept>
 
 #include "simulator/simulator.hpp"
+#include "simulator/task.hpp"
 
 using namespace autolrs::simulator;
 
@@ -78,4 +79,36 @@ TEST_CASE("simulator::Simulator rejects a state of the wrong dimension") {
   Simulator simulator(few_dimensions());
   State state = initial_state(one_dimension(0), 0);
   CHECK_THROWS_AS(simulator.step(state, 0.1), std::invalid_argument);
+}
+
+TEST_CASE("simulator::ValidationSet is the population loss plus a fixed sampling error of the closed-form size") {
+  const Task task = few_dimensions();
+  Simulator simulator(task);
+  State state = initial_state(task, 3);
+  for (int step = 0; step < 20; ++step) simulator.step(state, 0.05);
+  const double population = simulator.noise_free_loss(state);
+  CHECK(ValidationSet(task, 3, 0).loss(state) == population);
+
+  // Over many seeds (many sets) the error averages out, and its spread is sqrt(2·c·L(θ)/n):
+  // L − Σ h_i θ_i ζ_i with ζ_i ~ N(0, c/(h_i·n)) has variance Σ h_i² θ_i² c/(h_i·n) = 2·c·L/n.
+  const std::int64_t examples = 1000;
+  double sum = 0, sum_sq = 0;
+  const int sets = 4000;
+  for (int seed = 0; seed < sets; ++seed) {
+    const double error = ValidationSet(task, static_cast<std::uint64_t>(seed), examples).loss(state) - population;
+    sum += error;
+    sum_sq += error * error;
+  }
+  const double expected_sd = std::sqrt(2 * task.noise_scale * population / examples);
+  CHECK(std::abs(sum / sets) < 4 * expected_sd / std::sqrt(double(sets)));
+  CHECK(std::sqrt(sum_sq / sets) == doctest::Approx(expected_sd).epsilon(0.05));
+
+  // One set gives one answer per state, and its errors at nearby states are nearly the same.
+  const ValidationSet set(task, 11, examples);
+  CHECK(set.loss(state) == set.loss(state));
+  State nearby = state;
+  simulator.step(nearby, 0.001);
+  const double shift = (set.loss(nearby) - simulator.noise_free_loss(nearby)) - (set.loss(state) - population);
+  CHECK(std::abs(shift) < 0.1 * expected_sd);
+  CHECK_THROWS_AS(ValidationSet(task, 0, -1), std::invalid_argument);
 }
