@@ -12,8 +12,9 @@ namespace autolrs::cli {
 
 namespace {
 
-search::ScheduleSpec schedule_of(const BaselineOptions& options) {
+search::ScheduleSpec schedule_of(const BaselineOptions& options, bool ramps) {
   search::ScheduleSpec schedule;
+  schedule.ramps = ramps;
   schedule.shape = *search::schedule_shape_from_name(options.schedule);  // CLI11 checked the name
   if (!std::isfinite(options.peak_lr) || options.peak_lr <= 0) {
     throw spec::InputError("--lr", "must be finite and > 0, got " + spec::format_number(options.peak_lr));
@@ -21,11 +22,18 @@ search::ScheduleSpec schedule_of(const BaselineOptions& options) {
   schedule.peak_lr = options.peak_lr;
   if (options.segments) {
     if (search::is_piecewise_constant(schedule.shape)) {
-      throw spec::InputError("--segments", "applies to cosine and linear schedules only (" + options.schedule +
+      throw spec::InputError("--segments", "applies to cosine, linear and wsd schedules only (" + options.schedule +
                                                " runs as its own constant pieces)");
     }
     if (*options.segments < 1) throw spec::InputError("--segments", "must be >= 1, got " + std::to_string(*options.segments));
     schedule.segments = *options.segments;
+  }
+  if (options.cooldown) {
+    if (schedule.shape != search::ScheduleShape::wsd) throw spec::InputError("--cooldown", "applies to --schedule wsd only");
+    if (!(*options.cooldown > 0 && *options.cooldown <= 1)) {
+      throw spec::InputError("--cooldown", "must be in (0, 1], got " + spec::format_number(*options.cooldown));
+    }
+    schedule.cooldown_fraction = *options.cooldown;
   }
   return schedule;
 }
@@ -38,12 +46,16 @@ CLI::App* setup_baseline(CLI::App& parent, BaselineOptions& options) {
   command->add_option("spec", options.spec_path, "Job spec (JSON)")->required();
   command->add_option("--schedule", options.schedule, "Schedule shape")
       ->required()
-      ->check(CLI::IsMember({"constant", "cosine", "step", "linear"}));
+      ->check(CLI::IsMember({"constant", "cosine", "step", "linear", "wsd"}));
   command->add_option("--lr", options.peak_lr, "Peak learning rate (the constant one for --schedule constant)")->required();
   command->add_option_function<int>(
       "--segments", [&options](const int& segments) { options.segments = segments; },
-      "Constant-LR launches a cosine or linear schedule is cut into (default " +
+      "Launches a cosine or linear schedule, or a wsd cooldown, is cut into (default " +
           std::to_string(search::default_schedule_segments) + ")");
+  command->add_option_function<double>(
+      "--cooldown", [&options](const double& fraction) { options.cooldown = fraction; },
+      "Fraction of the steps a wsd schedule cools down over (default " +
+          spec::format_number(search::default_cooldown_fraction) + ")");
   command->add_option("--run-dir", options.run_dir, "Run directory (overrides the spec's run_dir)");
   command->add_flag("--dry-run", options.dry_run, "Use the built-in training simulator as the trainer");
   command->add_flag("--resume", options.resume, "Continue the run recorded in the run directory's journal");
@@ -51,16 +63,19 @@ CLI::App* setup_baseline(CLI::App& parent, BaselineOptions& options) {
 }
 
 int run_baseline(const BaselineOptions& options) {
-  const search::ScheduleSpec schedule = schedule_of(options);
   LoadedJob loaded = load_job(options.spec_path, options.run_dir, options.dry_run);
+  const search::ScheduleSpec schedule = schedule_of(options, loaded.job.trainer.takes_lr_ramps());
   const bool segmented = !search::is_piecewise_constant(schedule.shape);
+  const bool wsd = schedule.shape == search::ScheduleShape::wsd;
   loaded.identity["baseline"] = {{"schedule", options.schedule},
                                  {"lr", schedule.peak_lr},
                                  {"segments", segmented ? nlohmann::json(schedule.segments) : nlohmann::json(nullptr)}};
+  if (wsd) loaded.identity["baseline"]["cooldown"] = schedule.cooldown_fraction;
   search::FixedSchedule planner(loaded.job, schedule);
   std::string command = "autolrs baseline " + options.spec_path + " --schedule " + options.schedule + " --lr " +
                         spec::format_number(schedule.peak_lr);
   if (options.segments) command += " --segments " + std::to_string(*options.segments);
+  if (options.cooldown) command += " --cooldown " + spec::format_number(*options.cooldown);
   return run_planned(loaded, planner, options.resume, command);
 }
 

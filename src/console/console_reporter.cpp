@@ -63,6 +63,7 @@ std::string launch_line(const orchestrator::LaunchReport& report, const orchestr
   const search::LaunchRequest& request = report.request;
   const search::LaunchOutcome& outcome = report.outcome;
   std::string line = launch_label(request, state.job, state.progress.planned_stages) + format("  lr=%.3e", request.lr);
+  if (request.lr_end) line += format("->%.3e", *request.lr_end);
   if (request.attempt > 0) line += format(" (retry %d)", request.attempt);
   line += "  loss=" + loss_text(last_loss(outcome.train));
   if (!outcome.val.empty()) line += "  val=" + loss_text(last_loss(outcome.val));

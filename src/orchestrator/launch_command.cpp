@@ -18,6 +18,7 @@ LaunchCommand build_launch_command(const spec::JobSpec& job, const search::Launc
                                    const std::string& save_path, const std::optional<std::string>& load_path) {
   std::map<std::string, std::string> values = {
       {"lr", spec::format_number(request.lr)},
+      {"lr_end", spec::format_number(request.lr_end.value_or(request.lr))},
       {"steps", std::to_string(request.steps)},
       {"save_checkpoint", save_path},
       {"load_checkpoint", load_path.value_or("")},

@@ -66,6 +66,7 @@ nlohmann::json run_summary(const RunState& state) {
                       {"steps", stage.steps},
                       {"probe_steps", stage.probe_steps},
                       {"lr", optional_number(stage.lr)},
+                      {"lr_end", optional_number(stage.lr_end ? stage.lr_end : stage.lr)},
                       {"winner_probe", stage.winner_probe >= 0 ? nlohmann::json(stage.winner_probe) : nlohmann::json(nullptr)},
                       {"attempts", stage.attempts},
                       {"abandoned_lrs", stage.abandoned_lrs},
@@ -80,14 +81,15 @@ nlohmann::json run_summary(const RunState& state) {
 }
 
 std::string schedule_csv(const RunState& state) {
-  std::string csv = "stage,start_step,steps,lr\n";
+  std::string csv = "stage,start_step,steps,lr,lr_end\n";
   if (state.progress.warmup && state.progress.warmup->completed) {
-    csv += "warmup,0," + std::to_string(state.progress.warmup->steps) + "," + csv_number(state.progress.warmup->lr) + "\n";
+    const std::string lr = csv_number(state.progress.warmup->lr);
+    csv += "warmup,0," + std::to_string(state.progress.warmup->steps) + "," + lr + "," + lr + "\n";
   }
   for (const search::StageRecord& stage : state.progress.stages) {
     if (!stage.completed) continue;
     csv += std::to_string(stage.index) + "," + std::to_string(stage.start_step) + "," + std::to_string(stage.steps) +
-           "," + csv_number(*stage.lr) + "\n";
+           "," + csv_number(*stage.lr) + "," + csv_number(stage.lr_end.value_or(*stage.lr)) + "\n";
   }
   return csv;
 }
@@ -95,13 +97,13 @@ std::string schedule_csv(const RunState& state) {
 std::string loss_csv_rows(const LaunchReport& report) {
   const search::LaunchRequest& request = report.request;
   const std::string kind = request.decay_tail ? "decay" : search::to_string(request.kind);
-  const std::string prefix = kind + "," + std::to_string(request.stage) + "," +
-                             std::to_string(request.probe) + "," + csv_number(request.lr) + ",";
+  const std::string prefix = kind + "," + std::to_string(request.stage) + "," + std::to_string(request.probe) + ",";
   std::string rows;
   const auto append = [&](const std::vector<search::LossPoint>& points, const char* split) {
     for (const search::LossPoint& point : points) {
-      rows += prefix + csv_number(static_cast<double>(request.start_step) + point.step) + "," + csv_number(point.loss) +
-              "," + split + "\n";
+      rows += prefix + csv_number(search::lr_at_launch_step(request, point.step)) + "," +
+              csv_number(static_cast<double>(request.start_step) + point.step) + "," + csv_number(point.loss) + "," +
+              split + "\n";
     }
   };
   append(report.outcome.train, "train");

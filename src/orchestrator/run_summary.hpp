@@ -13,7 +13,8 @@ namespace autolrs::orchestrator {
 /// (start_step, steps, lr, probes with lr, forecast and status).
 nlohmann::json run_summary(const RunState& state);
 
-/// schedule.csv: header `stage,start_step,steps,lr`, one row per trained stage (the warmup as "warmup").
+/// schedule.csv: header `stage,start_step,steps,lr,lr_end`, one row per trained stage (the warmup as
+/// "warmup"); lr_end equals lr for a stage trained at a constant LR, and is the LR a ramp ends at.
 std::string schedule_csv(const RunState& state);
 
 /// Header of losses.csv.

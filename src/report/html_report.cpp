@@ -120,6 +120,7 @@ std::string lr_plot(const RunState& state) {
   if (progress.warmup) lr_extent.add(progress.warmup->lr);
   for (const StageRecord& stage : progress.stages) {
     if (stage.lr) lr_extent.add(*stage.lr);
+    if (stage.lr_end && *stage.lr_end > 0) lr_extent.add(*stage.lr_end);
     for (const search::ProbeRecord& probe : stage.probes) lr_extent.add(probe.lr);
   }
   SvgPlot plot("lr-schedule", wide_plot_width, wide_plot_height, steps_axis(state),
@@ -152,7 +153,7 @@ std::string lr_plot(const RunState& state) {
       }
     }
     if (!stage.lr) continue;
-    const Point from{start, *stage.lr}, to{start + static_cast<double>(stage.steps), *stage.lr};
+    const Point from{start, *stage.lr}, to{start + static_cast<double>(stage.steps), stage.lr_end.value_or(*stage.lr)};
     if (stage.completed) {
       schedule.push_back(from);
       schedule.push_back(to);

@@ -52,6 +52,12 @@ std::string format_reasons(const std::vector<ProbeRecord>& probes) {
 
 }  // namespace
 
+double lr_at_launch_step(const LaunchRequest& request, double launch_step) {
+  if (!request.lr_end || request.steps <= 0) return request.lr;
+  const double k = std::clamp(launch_step - 1, 0.0, static_cast<double>(request.steps - 1));
+  return request.lr + (*request.lr_end - request.lr) * k / static_cast<double>(request.steps);
+}
+
 long steps_run(const LaunchRequest& request, const LaunchOutcome& outcome) {
   if (outcome.status == OutcomeStatus::succeeded || outcome.train.empty()) {
     return outcome.status == OutcomeStatus::succeeded ? request.steps : 0;

@@ -12,25 +12,61 @@ namespace autolrs::search {
 namespace {
 
 constexpr ScheduleShape all_shapes[] = {ScheduleShape::constant, ScheduleShape::cosine, ScheduleShape::step,
-                                        ScheduleShape::linear};
+                                        ScheduleShape::linear, ScheduleShape::wsd};
 
-/// Mean of the per-step LR over the steps a … b−1 of an N-step cosine or linear schedule (closed
-/// forms in the header).
-double mean_lr(ScheduleShape shape, double peak_lr, long a, long b, long n) {
-  const double count = static_cast<double>(b - a);
-  const double total = static_cast<double>(n);
-  if (shape == ScheduleShape::linear) return peak_lr * (1.0 - static_cast<double>(a + b - 1) / (2.0 * total));
-  const double half_angle = std::numbers::pi / (2.0 * total);
-  const double cosine_sum =
-      std::sin(count * half_angle) * std::cos(static_cast<double>(a + b - 1) * half_angle) / std::sin(half_angle);
-  return peak_lr * 0.5 * (1.0 + cosine_sum / count);
-}
+/// A decaying curve cut into launches: its per-step LR at step t of its n steps, and the mean of the
+/// per-step LR over the steps a … b−1 (closed forms in the header).
+struct Decay {
+  ScheduleShape shape;
+  double peak_lr;
+  long n;
+
+  double lr_at(long t) const {
+    const double x = static_cast<double>(t) / static_cast<double>(n);
+    switch (shape) {
+      case ScheduleShape::cosine: return peak_lr * 0.5 * (1.0 + std::cos(std::numbers::pi * x));
+      case ScheduleShape::wsd: return peak_lr * (1.0 - std::sqrt(x));
+      default: return peak_lr * (1.0 - x);
+    }
+  }
+
+  double mean_lr(long a, long b) const {
+    const double count = static_cast<double>(b - a);
+    const double total = static_cast<double>(n);
+    switch (shape) {
+      case ScheduleShape::cosine: {
+        const double half_angle = std::numbers::pi / (2.0 * total);
+        const double cosine_sum = std::sin(count * half_angle) * std::cos(static_cast<double>(a + b - 1) * half_angle) /
+                                  std::sin(half_angle);
+        return peak_lr * 0.5 * (1.0 + cosine_sum / count);
+      }
+      case ScheduleShape::wsd: {
+        const double va = static_cast<double>(a) / total, vb = static_cast<double>(b) / total;
+        return peak_lr * (1.0 - (2.0 / 3.0) * (std::pow(vb, 1.5) - std::pow(va, 1.5)) / (vb - va));
+      }
+      default: return peak_lr * (1.0 - static_cast<double>(a + b - 1) / (2.0 * total));
+    }
+  }
+
+  /// min(segments, n) launches over [0, n), their steps offset by `first_step`.
+  void append_segments(int segments, bool ramps, long first_step, std::vector<ScheduleSegment>& out) const {
+    const long count = std::min<long>(segments, n);
+    for (long k = 0; k < count; ++k) {
+      const long start = k * n / count;
+      const long end = (k + 1) * n / count;
+      ScheduleSegment segment{first_step + start, end - start, ramps ? lr_at(start) : mean_lr(start, end), {}};
+      if (ramps) segment.lr_end = lr_at(end);
+      out.push_back(segment);
+    }
+  }
+};
 
 }  // namespace
 
 const char* to_string(ScheduleShape shape) {
   switch (shape) {
     case ScheduleShape::constant: return "constant";
+    case ScheduleShape::wsd: return "wsd";
     case ScheduleShape::cosine: return "cosine";
     case ScheduleShape::step: return "step";
     case ScheduleShape::linear: return "linear";
@@ -55,11 +91,14 @@ std::vector<ScheduleSegment> schedule_segments(const ScheduleSpec& schedule, lon
     throw std::invalid_argument("schedule_segments: peak_lr must be finite and > 0");
   }
   if (schedule.segments < 1) throw std::invalid_argument("schedule_segments: segments must be >= 1");
+  if (!(schedule.cooldown_fraction > 0 && schedule.cooldown_fraction <= 1)) {
+    throw std::invalid_argument("schedule_segments: cooldown_fraction must be in (0, 1]");
+  }
   const double peak = schedule.peak_lr;
   std::vector<ScheduleSegment> segments;
   switch (schedule.shape) {
     case ScheduleShape::constant:
-      segments.push_back({0, steps, peak});
+      segments.push_back({0, steps, peak, {}});
       break;
     case ScheduleShape::step: {
       const long bounds[] = {0, steps / 2, steps * 3 / 4, steps};
@@ -67,19 +106,20 @@ std::vector<ScheduleSegment> schedule_segments(const ScheduleSpec& schedule, lon
       const double divisors[] = {1, 10, 100};
       for (int piece = 0; piece < 3; ++piece) {
         if (bounds[piece + 1] > bounds[piece]) {
-          segments.push_back({bounds[piece], bounds[piece + 1] - bounds[piece], peak / divisors[piece]});
+          segments.push_back({bounds[piece], bounds[piece + 1] - bounds[piece], peak / divisors[piece], {}});
         }
       }
       break;
     }
     case ScheduleShape::cosine:
-    case ScheduleShape::linear: {
-      const long count = std::min<long>(schedule.segments, steps);
-      for (long k = 0; k < count; ++k) {
-        const long start = k * steps / count;
-        const long end = (k + 1) * steps / count;
-        segments.push_back({start, end - start, mean_lr(schedule.shape, peak, start, end, steps)});
-      }
+    case ScheduleShape::linear:
+      Decay{schedule.shape, peak, steps}.append_segments(schedule.segments, schedule.ramps, 0, segments);
+      break;
+    case ScheduleShape::wsd: {
+      const long cooldown = std::clamp(std::lround(schedule.cooldown_fraction * static_cast<double>(steps)), 1L, steps);
+      const long stable = steps - cooldown;
+      if (stable > 0) segments.push_back({0, stable, peak, {}});
+      Decay{ScheduleShape::wsd, peak, cooldown}.append_segments(schedule.segments, schedule.ramps, stable, segments);
       break;
     }
   }
@@ -114,6 +154,7 @@ LaunchRequest FixedSchedule::next_request() const {
   request.kind = LaunchKind::stage;
   request.stage = static_cast<int>(m_next_segment);
   request.lr = segment.lr;
+  request.lr_end = segment.lr_end;
   request.steps = segment.steps;
   request.start_step = m_job.warmup.steps + segment.start_step;
   return request;
@@ -131,6 +172,7 @@ std::vector<LaunchRequest> FixedSchedule::next_launches(int free_slots) {
       stage.start_step = request.start_step;
       stage.steps = request.steps;
       stage.lr = request.lr;
+      stage.lr_end = request.lr_end;
     }
     ++m_record.stages.back().attempts;
   }

@@ -17,44 +17,65 @@ namespace autolrs::search {
 ///   cosine    η·½(1 + cos(πt/N))            (Loshchilov and Hutter, ICLR 2017; no restarts, decays to 0)
 ///   step      η for t < ⌊N/2⌋, η/10 for t < ⌊3N/4⌋, η/100 after (the ×0.1 drops of He et al., CVPR 2016)
 ///   linear    η·(1 − t/N)
-enum class ScheduleShape { constant, cosine, step, linear };
+///   wsd       warmup-stable-decay without the warmup (the job's own warmup runs first): η for t < S,
+///             then η·(1 − sqrt((t − S)/C)) over the cooldown's C = round(f·N) steps, S = N − C
+///             (the 1−sqrt cooldown of Hägele et al., NeurIPS 2024; f = cooldown_fraction)
+enum class ScheduleShape { constant, cosine, step, linear, wsd };
 
 const char* to_string(ScheduleShape shape);
-/// The shape called `name` ("constant", "cosine", "step", "linear"), or nullopt.
+/// The shape called `name` ("constant", "cosine", "step", "linear", "wsd"), or nullopt.
 std::optional<ScheduleShape> schedule_shape_from_name(std::string_view name);
 
 /// True for the shapes that are piecewise constant already (constant, step): they run as their own
-/// pieces, and a segment count does not apply to them.
+/// pieces, and a segment count does not apply to them. (wsd's stable part is one piece; its count
+/// cuts the cooldown.)
 bool is_piecewise_constant(ScheduleShape shape);
 
 /// Segments a cosine or linear schedule is cut into when the user gives no count.
 inline constexpr int default_schedule_segments = 20;
 
-/// A fixed schedule: the shape, its peak LR (> 0) and, for cosine and linear, the number of
-/// piecewise-constant launches K (≥ 1) it is cut into.
+/// The default cooldown of a wsd schedule: the last 20% of the steps (Hägele et al. 2024 find 10-20%
+/// enough to match cosine).
+inline constexpr double default_cooldown_fraction = 0.2;
+
+/// A fixed schedule: the shape, its peak LR (> 0), the number of launches K (≥ 1) a cosine or
+/// linear schedule, or a wsd cooldown, is cut into, the wsd cooldown fraction f in (0, 1], and
+/// whether the trainer takes LR ramps (its command has `{lr_end}`).
 struct ScheduleSpec {
   ScheduleShape shape = ScheduleShape::constant;
   double peak_lr = 0;
   int segments = default_schedule_segments;
+  double cooldown_fraction = default_cooldown_fraction;
+  bool ramps = false;
 };
 
-/// One constant-LR launch of a fixed schedule, on the post-warmup step axis.
+/// One launch of a fixed schedule, on the post-warmup step axis: constant at `lr`, or a linear ramp
+/// from `lr` to `lr_end` (step k of the launch's n at lr + (lr_end − lr)·k/n; lr_end is the LR of the
+/// step after it).
 struct ScheduleSegment {
   long start_step = 0;  ///< 0-based step after the warmup where the segment starts
   long steps = 0;       ///< ≥ 1
   double lr = 0;
+  std::optional<double> lr_end = std::nullopt;  ///< set for a ramp
   bool operator==(const ScheduleSegment&) const = default;
 };
 
-/// The piecewise-constant launches of `schedule` over `steps` (≥ 1) post-warmup steps, in order,
-/// covering them exactly. constant: one segment; step: its three pieces (empty ones dropped, so
-/// fewer when steps < 4); cosine and linear: min(K, steps) segments, segment k covering
-/// [⌊k·N/K⌋, ⌊(k+1)·N/K⌋), at the mean of the per-step LR over its steps, so the launches add up to
-/// the same total LR Σ_t lr_t as the per-step schedule (first-order progress is preserved):
+/// The launches of `schedule` over `steps` (≥ 1) post-warmup steps, in order, covering them exactly.
+/// constant: one segment; step: its three pieces (empty ones dropped, so fewer when steps < 4);
+/// cosine and linear: min(K, steps) segments, segment k covering [⌊k·N/K⌋, ⌊(k+1)·N/K⌋); wsd: the
+/// stable part as one segment, then the cooldown's C steps cut the same way into min(K, C) segments.
+/// With ramps, a cut segment [a, b) ramps from lr_a to lr_b, the shape's per-step LRs at its ends: the
+/// launches follow the curve's chords. Without, it runs at the mean of the per-step LR over its steps,
+/// so the launches add up to the same total LR Σ_t lr_t as the per-step schedule (first-order progress
+/// is preserved):
 ///   linear  η·(1 − (a + b − 1)/(2N))                                   for steps a … b−1
 ///   cosine  η/2·(1 + sin(π(b−a)/(2N))·cos(π(a+b−1)/(2N)) / ((b−a)·sin(π/(2N))))
-/// (the cosine sum Σ_{t=a}^{b−1} cos(πt/N) in closed form, the Dirichlet-kernel identity).
-/// Throws std::invalid_argument for steps < 1, peak_lr ≤ 0 or not finite, or segments < 1.
+/// (the cosine sum Σ_{t=a}^{b−1} cos(πt/N) in closed form, the Dirichlet-kernel identity);
+///   wsd     η·(1 − (2/3)·(v_b^{3/2} − v_a^{3/2})/(v_b − v_a)), v = (t − S)/C
+/// (the mean of the continuous cooldown curve over [a, b): the curve falls, so the per-step mean is
+/// at most (lr_a − lr_b)/(b − a) above it).
+/// Throws std::invalid_argument for steps < 1, peak_lr ≤ 0 or not finite, segments < 1, or a
+/// cooldown fraction outside (0, 1].
 std::vector<ScheduleSegment> schedule_segments(const ScheduleSpec& schedule, long steps);
 
 /// A baseline planner: the job's warmup (if any), then the schedule's segments as stage launches,

@@ -30,6 +30,10 @@ struct LaunchRequest {
   /// A probe's decay tail: probe `probe` continued from its own checkpoint at a decayed LR, so that
   /// probes are compared after the LR-proportional part of their loss has decayed (SearchStrategy).
   bool decay_tail = false;
+  /// A ramp: the LR moves linearly from lr to lr_end over the launch (step k of its n at
+  /// lr + (lr_end − lr)·k/n; lr_end is the LR of the step after it), for trainers whose command takes
+  /// `{lr_end}`. nullopt: every step at lr (`{lr_end}` then expands to lr).
+  std::optional<double> lr_end = std::nullopt;
 
   /// Stable name, unique within a run: "warmup", "stage-003", "stage-003-probe-07",
   /// "stage-003-probe-07-decay", "stage-003-retry-1".
@@ -51,6 +55,10 @@ struct LaunchOutcome {
   std::vector<LossPoint> train;
   std::vector<LossPoint> val;
 };
+
+/// The LR of the step that printed the loss at `launch_step` (the launch's own 1-based axis: the k-th
+/// step, k = launch_step − 1, of a ramp runs at lr + (lr_end − lr)·k/steps), clamped to the launch.
+double lr_at_launch_step(const LaunchRequest& request, double launch_step);
 
 /// Steps a finished launch actually trained: all of them on success, else as far as its losses reached.
 long steps_run(const LaunchRequest& request, const LaunchOutcome& outcome);
@@ -89,6 +97,7 @@ struct StageRecord {
   bool completed = false;
   std::optional<double> final_loss;      ///< last finite train loss of the stage launch
   std::optional<double> final_val_loss;  ///< last finite val loss of the stage launch
+  std::optional<double> lr_end = std::nullopt;  ///< for a stage trained as a ramp, the LR it ramps to (see LaunchRequest)
 };
 
 struct WarmupRecord {

@@ -41,6 +41,7 @@ void to_json(nlohmann::json& json, const LaunchRequest& request) {
           {"attempt", request.attempt},      {"lr", request.lr},           {"steps", request.steps},
           {"start_step", request.start_step}, {"from_probe", request.from_probe},
           {"decay_tail", request.decay_tail}};
+  if (request.lr_end) json["lr_end"] = *request.lr_end;
 }
 
 void from_json(const nlohmann::json& json, LaunchRequest& request) {
@@ -54,6 +55,7 @@ void from_json(const nlohmann::json& json, LaunchRequest& request) {
   request.start_step = json.at("start_step").get<long>();
   request.from_probe = json.value("from_probe", -1);
   request.decay_tail = json.value("decay_tail", false);
+  if (json.contains("lr_end")) request.lr_end = json.at("lr_end").get<double>();
 }
 
 void to_json(nlohmann::json& json, const LaunchOutcome& outcome) {

@@ -67,14 +67,23 @@ std::optional<std::string> split_template(std::string_view argument, std::vector
 }  // namespace
 
 const std::vector<std::string>& known_placeholders() {
-  static const std::vector<std::string> names = {"lr",    "steps", "save_checkpoint", "load_checkpoint", "global_step",
-                                                 "stage", "probe", "seed",            "run_dir"};
+  static const std::vector<std::string> names = {"lr",    "lr_end", "steps", "save_checkpoint", "load_checkpoint",
+                                                 "global_step", "stage", "probe", "seed", "run_dir"};
   return names;
 }
 
 std::optional<std::string> check_placeholders(const std::string& argument) {
   std::vector<TemplatePiece> pieces;
   return split_template(argument, pieces);
+}
+
+bool uses_placeholder(const std::vector<std::string>& argv_template, std::string_view name) {
+  return std::any_of(argv_template.begin(), argv_template.end(), [&](const std::string& argument) {
+    std::vector<TemplatePiece> pieces;
+    split_template(argument, pieces);
+    return std::any_of(pieces.begin(), pieces.end(),
+                       [&](const TemplatePiece& piece) { return piece.is_placeholder && piece.text == name; });
+  });
 }
 
 std::vector<std::string> expand_command(const std::vector<std::string>& argv_template,

@@ -3,17 +3,21 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace autolrs::spec {
 
 /// The placeholders a trainer command may use, written `{name}`; `{{` and `}}` stand for literal braces.
-/// lr, steps, save_checkpoint, load_checkpoint, global_step, stage, probe, seed, run_dir.
+/// lr, lr_end, steps, save_checkpoint, load_checkpoint, global_step, stage, probe, seed, run_dir.
 const std::vector<std::string>& known_placeholders();
 
 /// The first unknown or malformed placeholder in `argument` (e.g. "{lrr}" or "{lr"), as an error
 /// message with a "did you mean" where a known name is close; nullopt when the argument is valid.
 std::optional<std::string> check_placeholders(const std::string& argument);
+
+/// Whether an element of `argv_template` uses the placeholder `name` (`{{name}}` is literal text).
+bool uses_placeholder(const std::vector<std::string>& argv_template, std::string_view name);
 
 /// Substitutes `values` into each element of `argv_template`, anywhere inside it ("--lr={lr}"). Every
 /// placeholder used must have a value; a missing value or a malformed template throws InputError on

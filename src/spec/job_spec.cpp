@@ -1,5 +1,6 @@
 #include "spec/job_spec.hpp"
 
+#include <algorithm>
 #include <climits>
 #include <filesystem>
 #include <set>
@@ -373,5 +374,7 @@ JobSpec parse_job_spec(std::string_view text, const std::string& spec_path) {
   if (const std::optional<JsonField> slots = root.member("slots")) spec.slots = read_slots(*slots);
   return spec;
 }
+
+bool TrainerSpec::takes_lr_ramps() const { return uses_placeholder(command, "lr_end"); }
 
 }  // namespace autolrs::spec

@@ -30,6 +30,11 @@ struct TrainerSpec {
   double idle_timeout_s = 0;  ///< limit on time without an output line; 0 = none
   int max_retries = 2;        ///< retries of a failed main-stage launch
   double divergence_factor = 10;  ///< a launch whose loss exceeds this × the stage's start loss level 3 times in a row is stopped
+
+  /// Whether the trainer takes LR ramps: its command has the `{lr_end}` placeholder (see
+  /// docs/trainer-protocol.md). Planners then launch a decaying stretch as linear ramps, and as
+  /// constant-LR pieces otherwise.
+  bool takes_lr_ramps() const;
 };
 
 enum class Objective { train_loss, val_loss, automatic };

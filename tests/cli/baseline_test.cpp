@@ -77,30 +77,34 @@ std::vector<std::string> baseline_args(const fs::path& spec, const fs::path& run
   return args;
 }
 
-/// Mean of the per-step LR peak·f(t/N) over steps a … b−1, summed step by step.
+/// The per-step LR peak·f(t/N) of a cosine or linear schedule at step t.
+double per_step_lr(const std::string& schedule, double peak, long t, long n) {
+  const double u = static_cast<double>(t) / static_cast<double>(n);
+  return schedule == "cosine" ? peak * 0.5 * (1 + std::cos(std::numbers::pi * u)) : peak * (1 - u);
+}
+
+/// Mean of the per-step LR over steps a … b−1, summed step by step.
 double mean_per_step_lr(const std::string& schedule, double peak, long a, long b, long n) {
   double sum = 0;
-  for (long t = a; t < b; ++t) {
-    const double u = static_cast<double>(t) / static_cast<double>(n);
-    sum += schedule == "cosine" ? peak * 0.5 * (1 + std::cos(std::numbers::pi * u)) : peak * (1 - u);
-  }
+  for (long t = a; t < b; ++t) sum += per_step_lr(schedule, peak, t, n);
   return sum / static_cast<double>(b - a);
 }
 
-/// A schedule.csv row split into its fields, with the LR compared to `lr` to 1e-12.
-void check_row(const std::string& row, const std::string& stage, long start, long steps, double lr) {
+/// A schedule.csv row split into its fields, with the LRs compared to `lr` and `lr_end` to 1e-12.
+void check_row(const std::string& row, const std::string& stage, long start, long steps, double lr, double lr_end) {
   CAPTURE(row);
   const std::vector<std::string> fields = fields_of(row);
-  REQUIRE(fields.size() == 4);
+  REQUIRE(fields.size() == 5);
   CHECK(fields[0] == stage);
   CHECK(fields[1] == std::to_string(start));
   CHECK(fields[2] == std::to_string(steps));
   CHECK(std::stod(fields[3]) == doctest::Approx(lr).epsilon(1e-12));
+  CHECK(std::stod(fields[4]) == doctest::Approx(lr_end).epsilon(1e-12));
 }
 
 }  // namespace
 
-TEST_CASE("cli::baseline --dry-run trains every schedule as its constant-LR launches, with run's outputs") {
+TEST_CASE("cli::baseline --dry-run trains every schedule as its launches (ramps: the simulator takes {lr_end}), with run's outputs") {
   TempDir dir;
   write_text(dir / "job.json", dry_run_spec(400));
   struct Case {
@@ -108,8 +112,9 @@ TEST_CASE("cli::baseline --dry-run trains every schedule as its constant-LR laun
     std::vector<std::string> schedule_rows;  ///< exact, for the piecewise-constant shapes; else empty
   };
   const std::vector<Case> cases = {
-      {{"--schedule", "constant", "--lr", "0.05"}, {"0,0,400,0.05"}},
-      {{"--schedule", "step", "--lr", "0.1"}, {"0,0,200,0.1", "1,200,100,0.01", "2,300,100,0.001"}},
+      {{"--schedule", "constant", "--lr", "0.05"}, {"0,0,400,0.05,0.05"}},
+      {{"--schedule", "step", "--lr", "0.1"}, {"0,0,200,0.1,0.1", "1,200,100,0.01,0.01", "2,300,100,0.001,0.001"}},
+      {{"--schedule", "wsd", "--lr", "0.1", "--segments", "1", "--cooldown", "0.25"}, {"0,0,300,0.1,0.1", "1,300,100,0.1,0"}},
       {{"--schedule", "cosine", "--lr", "0.1", "--segments", "4"}, {}},
       {{"--schedule", "linear", "--lr", "0.1", "--segments", "4"}, {}},
   };
@@ -124,15 +129,15 @@ TEST_CASE("cli::baseline --dry-run trains every schedule as its constant-LR laun
       REQUIRE(run.status == 0);
       const std::vector<std::string> rows = lines_of(read_text(run_dir / "schedule.csv"));
       REQUIRE(!rows.empty());
-      CHECK(rows[0] == "stage,start_step,steps,lr");
+      CHECK(rows[0] == "stage,start_step,steps,lr,lr_end");
       const std::vector<std::string> body(rows.begin() + 1, rows.end());
       if (!c.schedule_rows.empty()) {
         CHECK(body == c.schedule_rows);
       } else {
         REQUIRE(body.size() == 4);
         for (long k = 0; k < 4; ++k) {
-          check_row(body[static_cast<size_t>(k)], std::to_string(k), 100 * k, 100,
-                    mean_per_step_lr(schedule, 0.1, 100 * k, 100 * (k + 1), 400));
+          check_row(body[static_cast<size_t>(k)], std::to_string(k), 100 * k, 100, per_step_lr(schedule, 0.1, 100 * k, 400),
+                    per_step_lr(schedule, 0.1, 100 * (k + 1), 400));
         }
         CHECK(run.out.find("[stage 4/4] train 100 steps") != std::string::npos);
       }
@@ -169,10 +174,10 @@ TEST_CASE("cli::baseline runs the job's warmup first and fits the schedule into 
   REQUIRE(run.status == 0);
   const std::vector<std::string> rows = lines_of(read_text(dir / "run" / "schedule.csv"));
   REQUIRE(rows.size() == 5);
-  CHECK(rows[1] == "warmup,0,100,0.01");
+  CHECK(rows[1] == "warmup,0,100,0.01,0.01");
   for (long k = 0; k < 3; ++k) {
     check_row(rows[static_cast<size_t>(k + 2)], std::to_string(k), 100 + 100 * k, 100,
-              mean_per_step_lr("cosine", 0.2, 100 * k, 100 * (k + 1), 300));
+              per_step_lr("cosine", 0.2, 100 * k, 300), per_step_lr("cosine", 0.2, 100 * (k + 1), 300));
   }
 }
 
@@ -226,7 +231,7 @@ TEST_CASE("cli::baseline rejects bad schedule options before creating the run di
   };
   const std::vector<Case> cases = {
       {{"--schedule", "step", "--lr", "0.1", "--segments", "5"},
-       "autolrs: error: --segments: applies to cosine and linear schedules only (step runs as its own constant pieces)"},
+       "autolrs: error: --segments: applies to cosine, linear and wsd schedules only (step runs as its own constant pieces)"},
       {{"--schedule", "cosine", "--lr", "0.1", "--segments", "0"}, "autolrs: error: --segments: must be >= 1, got 0"},
       {{"--schedule", "cosine", "--lr", "0"}, "autolrs: error: --lr: must be finite and > 0, got 0"},
       {{"--schedule", "exponential", "--lr", "0.1"}, "--schedule"},
@@ -267,7 +272,15 @@ TEST_CASE("cli::baseline trains the minimal example trainer with every schedule,
       CHECK(summary.at("status") == "completed");
       CHECK(summary.at("total_steps") == 60);
       CHECK(summary.at("launches") == c.launches);
-      CHECK(lines_of(read_text(run_dir / "schedule.csv")).size() == c.launches + 1);
+      const std::vector<std::string> rows = lines_of(read_text(run_dir / "schedule.csv"));
+      CHECK(rows.size() == c.launches + 1);
+      if (schedule == "cosine") {
+        // The trainer's command has no {lr_end}: constant launches at the mean per-step LR of each piece.
+        for (long k = 0; k < 3; ++k) {
+          const double mean = mean_per_step_lr("cosine", 0.2, 20 * k, 20 * (k + 1), 60);
+          check_row(rows[static_cast<size_t>(k + 1)], std::to_string(k), 20 * k, 20, mean, mean);
+        }
+      }
       // The global steps of the train losses run 1 … 60 without a gap: each launch resumed the last.
       std::vector<std::string> steps;
       for (const std::string& row : lines_of(read_text(run_dir / "losses.csv"))) {

@@ -95,15 +95,16 @@ TEST_CASE("autolrs run --dry-run on configs/dry-run.json completes with every ou
 
   const std::vector<std::string> schedule = lines_of(read_text(run_dir / "schedule.csv"));
   REQUIRE(schedule.size() == summary["stages"].size() + 1);
-  CHECK(schedule[0] == "stage,start_step,steps,lr");
+  CHECK(schedule[0] == "stage,start_step,steps,lr,lr_end");
   CHECK(schedule[1].rfind("0,0,500,", 0) == 0);
   long next_start = 0;
   for (size_t row = 1; row < schedule.size(); ++row) {
     const auto fields = split_csv(schedule[row]);
-    REQUIRE(fields.size() == 4);
+    REQUIRE(fields.size() == 5);
     CHECK(std::stol(fields[1]) == next_start);
     next_start += std::stol(fields[2]);
     CHECK(std::stod(fields[3]) == summary["stages"][row - 1]["lr"].get<double>());
+    CHECK(std::stod(fields[4]) == summary["stages"][row - 1]["lr_end"].get<double>());
   }
   CHECK(next_start == 6000);
 

@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "orchestrator/fakes.hpp"
+#include "orchestrator/launch_command.hpp"
 #include "orchestrator/run_orchestrator.hpp"
 #include "orchestrator/run_summary.hpp"
 #include "search/autolrs_search.hpp"
@@ -111,7 +112,26 @@ TEST_CASE("orchestrator::RunOrchestrator launches the trainer with the exact arg
   CHECK(summary["stages"][1]["start_step"] == 100);
   CHECK(summary["stages"][1]["probes"].size() == 3);
   CHECK(summary["stages"][1]["lr"] == std::stod(argument_after(commands[7].argv, "--lr")));
-  CHECK(harness.final_state.schedule.rfind("stage,start_step,steps,lr\n0,0,100,", 0) == 0);
+  CHECK(harness.final_state.schedule.rfind("stage,start_step,steps,lr,lr_end\n0,0,100,", 0) == 0);
+}
+
+TEST_CASE("orchestrator::build_launch_command expands {lr_end} to a ramp's end, and to {lr} for a constant launch") {
+  spec::JobSpec job;
+  job.run_dir = "/runs/r";
+  job.trainer.command = {"train", "--lr", "{lr}", "--lr-end", "{lr_end}", "--steps", "{steps}"};
+  job.slots.emplace_back();
+  search::LaunchRequest request;
+  request.stage = 2;
+  request.lr = 0.2;
+  request.steps = 50;
+  CHECK(orchestrator::build_launch_command(job, request, 0, "/c/s", std::nullopt).argv ==
+        std::vector<std::string>{"train", "--lr", "0.2", "--lr-end", "0.2", "--steps", "50"});
+  request.lr_end = 0.05;
+  CHECK(orchestrator::build_launch_command(job, request, 0, "/c/s", std::nullopt).argv ==
+        std::vector<std::string>{"train", "--lr", "0.2", "--lr-end", "0.05", "--steps", "50"});
+  CHECK(job.trainer.takes_lr_ramps());
+  job.trainer.command = {"train", "--lr", "{lr}"};
+  CHECK_FALSE(job.trainer.takes_lr_ramps());
 }
 
 TEST_CASE("orchestrator::RunOrchestrator keeps keep_checkpoints stage checkpoints and drops finished probes'") {

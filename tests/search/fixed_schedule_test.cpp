@@ -114,6 +114,58 @@ TEST_CASE("search::schedule_segments cuts each shape into launches at the closed
   }
 }
 
+TEST_CASE("search::schedule_segments: wsd holds the peak, then cools down along 1 - sqrt") {
+  const double peak = 0.2;
+  SUBCASE("constant pieces at the cooldown curve's mean: 1 - (2/3)(v_b^1.5 - v_a^1.5)/(v_b - v_a)") {
+    const auto segments = search::schedule_segments({ScheduleShape::wsd, peak, 2, 0.5}, 8);
+    REQUIRE(segments.size() == 3);
+    CHECK(segments[0] == ScheduleSegment{0, 4, peak, {}});
+    CHECK(segments[1].start_step == 4);
+    CHECK(segments[1].steps == 2);
+    CHECK(segments[1].lr == doctest::Approx(peak * (1 - (2.0 / 3) * std::pow(0.5, 1.5) / 0.5)).epsilon(1e-13));
+    CHECK(segments[2].start_step == 6);
+    CHECK(segments[2].lr == doctest::Approx(peak * (1 - (2.0 / 3) * (1 - std::pow(0.5, 1.5)) / 0.5)).epsilon(1e-13));
+    CHECK_FALSE(segments[2].lr_end.has_value());
+  }
+  SUBCASE("a cooldown of the whole run has no stable launch; the default is the last 20%") {
+    CHECK(search::schedule_segments({ScheduleShape::wsd, peak, 4, 1.0}, 8).size() == 4);
+    const auto segments = search::schedule_segments({ScheduleShape::wsd, peak, 20}, 6000);
+    REQUIRE(segments.size() == 21);
+    CHECK(segments[0] == ScheduleSegment{0, 4800, peak, {}});
+    CHECK(segments[1].start_step == 4800);
+    CHECK(segments[20].start_step + segments[20].steps == 6000);
+  }
+  SUBCASE("the continuous mean is below the per-step mean by at most the curve's fall over the piece per step") {
+    const long cooldown = 1200;
+    const auto per_step = [&](long t) { return peak * (1 - std::sqrt(static_cast<double>(t - 4800) / cooldown)); };
+    const auto segments = search::schedule_segments({ScheduleShape::wsd, peak, 20}, 6000);
+    for (std::size_t i = 1; i < segments.size(); ++i) {
+      const long a = segments[i].start_step, b = a + segments[i].steps;
+      double sum = 0;
+      for (long t = a; t < b; ++t) sum += per_step(t);
+      const double excess = sum / static_cast<double>(b - a) - segments[i].lr;
+      CHECK(excess >= 0);
+      CHECK(excess <= (per_step(a) - per_step(b)) / static_cast<double>(b - a));
+    }
+  }
+}
+
+TEST_CASE("search::schedule_segments with ramps follows the curve's chords, each launch ending where the next begins") {
+  const double peak = 0.2;
+  const ScheduleSpec cosine{ScheduleShape::cosine, peak, 2, search::default_cooldown_fraction, true};
+  CHECK(search::schedule_segments(cosine, 4) ==
+        std::vector<ScheduleSegment>{{0, 2, peak, peak * 0.5 * (1 + std::cos(std::numbers::pi / 2))}, {2, 2, peak * 0.5, 0.0}});
+  const ScheduleSpec wsd{ScheduleShape::wsd, peak, 2, 0.5, true};
+  const auto segments = search::schedule_segments(wsd, 8);
+  REQUIRE(segments.size() == 3);
+  CHECK(segments[0] == ScheduleSegment{0, 4, peak, {}});  // the stable part stays constant
+  CHECK(segments[1] == ScheduleSegment{4, 2, peak, peak * (1 - std::sqrt(0.5))});
+  CHECK(segments[2] == ScheduleSegment{6, 2, peak * (1 - std::sqrt(0.5)), 0.0});
+  // Constant shapes are constant launches with or without ramps.
+  CHECK(search::schedule_segments({ScheduleShape::constant, peak, 20, 0.2, true}, 10) ==
+        std::vector<ScheduleSegment>{{0, 10, peak, {}}});
+}
+
 TEST_CASE("search::schedule_segments keeps the per-step schedule's total LR in every segment") {
   for (ScheduleShape shape : {ScheduleShape::cosine, ScheduleShape::linear}) {
     CAPTURE(search::to_string(shape));
@@ -139,6 +191,8 @@ TEST_CASE("search::schedule_segments rejects empty runs, non-positive peaks and 
   CHECK_THROWS_AS(search::schedule_segments({ScheduleShape::cosine, std::numeric_limits<double>::infinity(), 20}, 100),
                   std::invalid_argument);
   CHECK_THROWS_AS(search::schedule_segments({ScheduleShape::linear, 0.1, 0}, 100), std::invalid_argument);
+  CHECK_THROWS_AS(search::schedule_segments({ScheduleShape::wsd, 0.1, 20, 0.0}, 100), std::invalid_argument);
+  CHECK_THROWS_AS(search::schedule_segments({ScheduleShape::wsd, 0.1, 20, 1.5}, 100), std::invalid_argument);
 }
 
 TEST_CASE("search::schedule_shape_from_name reads back every shape's name and nothing else") {

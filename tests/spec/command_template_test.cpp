@@ -29,16 +29,16 @@ TEST_CASE("spec::check_placeholders accepts known placeholders and escapes, and 
       {"--save={save_chekpoint}", "unknown placeholder {save_chekpoint} (did you mean {save_checkpoint}?)"},
       {"{LR}", "unknown placeholder {LR} (did you mean {lr}?)"},
       {"{model}",
-       "unknown placeholder {model} (known: {lr}, {steps}, {save_checkpoint}, {load_checkpoint}, {global_step}, "
+       "unknown placeholder {model} (known: {lr}, {lr_end}, {steps}, {save_checkpoint}, {load_checkpoint}, {global_step}, "
        "{stage}, {probe}, {seed}, {run_dir}; write {{ and }} for literal braces)"},
       {"{}",
-       "unknown placeholder {} (known: {lr}, {steps}, {save_checkpoint}, {load_checkpoint}, {global_step}, "
+       "unknown placeholder {} (known: {lr}, {lr_end}, {steps}, {save_checkpoint}, {load_checkpoint}, {global_step}, "
        "{stage}, {probe}, {seed}, {run_dir}; write {{ and }} for literal braces)"},
       {"--lr={lr", "unclosed placeholder \"{lr\" (write {{ and }} for literal braces)"},
       {"{a{lr}", "malformed placeholder \"{a{lr}\" (write {{ and }} for literal braces)"},
       {"lr}", "single } without a matching { (write {{ and }} for literal braces)"},
       {"{\x01}",
-       "unknown placeholder {\\x01} (known: {lr}, {steps}, {save_checkpoint}, {load_checkpoint}, {global_step}, "
+       "unknown placeholder {\\x01} (known: {lr}, {lr_end}, {steps}, {save_checkpoint}, {load_checkpoint}, {global_step}, "
        "{stage}, {probe}, {seed}, {run_dir}; write {{ and }} for literal braces)"},
   };
   for (const Row& row : rows) {
@@ -56,6 +56,14 @@ TEST_CASE("spec::expand_command substitutes values inside elements and unescapes
       values);
   CHECK(argv == std::vector<std::string>{"python3", "train.py", "--lr", "0.01", "steps=100",
                                          "model_in=/runs/a/ckpt-3", "s3p2", "{x}={0.01}"});
+}
+
+TEST_CASE("spec::uses_placeholder finds a placeholder in any element, not its escaped text") {
+  using autolrs::spec::uses_placeholder;
+  CHECK(uses_placeholder({"train.py", "--lr", "{lr}", "--lr-end={lr_end}"}, "lr_end"));
+  CHECK_FALSE(uses_placeholder({"train.py", "--lr", "{lr}"}, "lr_end"));
+  CHECK_FALSE(uses_placeholder({"train.py", "{{lr_end}}"}, "lr_end"));  // literal braces
+  CHECK_FALSE(uses_placeholder({}, "lr"));
 }
 
 TEST_CASE("spec::expand_command names the element whose placeholder has no value") {
