@@ -1,8 +1,5 @@
 #include "cli/simulate.hpp"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <cerrno>
 #include <charconv>
@@ -11,11 +8,9 @@
 #include <csignal>
 #include <cstdio>
 #include <cstring>
-#include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <limits>
-#include <stdexcept>
 #include <string_view>
 #include <thread>
 
@@ -23,6 +18,7 @@
 #include "simulator/simulator.hpp"
 #include "simulator/task.hpp"
 #include "spec/input_error.hpp"
+#include "storage/atomic_file.hpp"
 
 namespace autolrs::cli {
 
@@ -48,43 +44,6 @@ std::string read_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw spec::InputError("--load", "cannot read " + path + ": " + std::strerror(errno));
   return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
-[[noreturn]] void fail_io(const std::string& what, const std::string& path) {
-  throw std::runtime_error("cannot " + what + " " + path + ": " + std::strerror(errno));
-}
-
-void fsync_path(const std::string& path, int flags) {
-  const int fd = ::open(path.c_str(), flags | O_CLOEXEC);
-  if (fd < 0) fail_io("open", path);
-  const bool synced = ::fsync(fd) == 0;
-  ::close(fd);
-  if (!synced) fail_io("fsync", path);
-}
-
-/// Writes `bytes` to a temporary file beside `path`, fsyncs it, renames it over `path` and fsyncs the
-/// folder, so a reader sees the old file or the complete new one, never a partial one.
-void write_file_atomically(const std::string& path, std::string_view bytes) {
-  const std::filesystem::path target(path);
-  const std::string staging = path + ".tmp." + std::to_string(::getpid());
-  const int fd = ::open(staging.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) fail_io("create", staging);
-  std::size_t written = 0;
-  while (written < bytes.size()) {
-    const ssize_t result = ::write(fd, bytes.data() + written, bytes.size() - written);
-    if (result < 0 && errno == EINTR) continue;
-    if (result < 0) {
-      ::close(fd);
-      fail_io("write", staging);
-    }
-    written += static_cast<std::size_t>(result);
-  }
-  const bool synced = ::fsync(fd) == 0;
-  ::close(fd);
-  if (!synced) fail_io("fsync", staging);
-  if (::rename(staging.c_str(), path.c_str()) != 0) fail_io("rename to", path);
-  const std::filesystem::path folder = target.has_parent_path() ? target.parent_path() : ".";
-  fsync_path(folder.string(), O_RDONLY | O_DIRECTORY);
 }
 
 /// Shortest text that parses back to exactly `value` (std::to_chars); "nan" and "inf" when diverged.
@@ -222,7 +181,7 @@ int run_simulate(const SimulateOptions& options) {
 
   const simulator::Checkpoint checkpoint{start.task.name, simulator::fingerprint(start.task), state};
   if (auto bytes = simulator::checkpoint_bytes_to_write(faults, simulator::serialize_checkpoint(checkpoint))) {
-    write_file_atomically(options.save_path, *bytes);
+    storage::write_file_atomically(options.save_path, *bytes);
   }
   return 0;
 }

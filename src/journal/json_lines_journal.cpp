@@ -10,6 +10,7 @@
 #include <system_error>
 
 #include "spec/input_error.hpp"
+#include "storage/atomic_file.hpp"
 
 namespace autolrs::journal {
 namespace {
@@ -29,14 +30,6 @@ std::optional<std::string> read_file(const std::string& path) {
   text << in.rdbuf();
   if (in.bad()) throw io_error("cannot read " + path);
   return text.str();
-}
-
-void fsync_directory(const std::string& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) throw io_error("cannot open directory " + path);
-  const int synced = ::fsync(fd);
-  ::close(fd);
-  if (synced != 0) throw io_error("cannot fsync directory " + path);
 }
 
 }  // namespace
@@ -88,7 +81,7 @@ void JsonLinesJournal::open_for_append() {
     }
   }
   m_fd = fd;
-  fsync_directory(m_run_dir);  // the file may be new: make its name durable too
+  storage::fsync_path(m_run_dir);  // the file may be new: make its name durable too
 }
 
 void JsonLinesJournal::append(const nlohmann::json& record) {
