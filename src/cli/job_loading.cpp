@@ -79,7 +79,7 @@ LoadedJob load_job(const std::string& spec_path, const std::string& run_dir_over
 
 storage::RunDirLock prepare_run_dir(const spec::JobSpec& job, bool resume) {
   const fs::path run_dir = job.run_dir;
-  const fs::path journal_path = run_dir / journal::JsonLinesJournal::file_name;
+  const fs::path journal_path = run_dir / orchestrator::journal_file_name;
   const spec::InputError nothing_to_resume("--resume", "no run to resume in " + run_dir.string());
   std::error_code error;
   // Refused before anything is created: a mistyped run dir with --resume leaves no folder behind.

@@ -13,9 +13,9 @@ namespace fs = std::filesystem;
 
 spec::JobSpec job_for_identity(const nlohmann::json& identity, const std::string& run_dir) {
   if (!identity.is_object() || !identity.contains("spec")) {
-    throw spec::InputError("journal.jsonl:1", "the run's identity has no spec");
+    throw spec::InputError(std::string(orchestrator::journal_file_name) + ":1", "the run's identity has no spec");
   }
-  spec::JobSpec job = spec::parse_job_spec(identity.at("spec").dump(), (fs::path(run_dir) / "journal.jsonl").string());
+  spec::JobSpec job = spec::parse_job_spec(identity.at("spec").dump(), (fs::path(run_dir) / orchestrator::journal_file_name).string());
   job.run_dir = run_dir;
   if (identity.value("dry_run", false)) job.trainer = simulator_trainer(self_executable(), job);
   return job;
@@ -39,10 +39,10 @@ std::unique_ptr<RebuiltRun> rebuild_run(const std::string& run_dir) {
   const std::string absolute_run_dir = fs::absolute(run_dir).lexically_normal().string();
   const journal::JsonLinesJournal journal(absolute_run_dir);
   if (!fs::exists(journal.path())) {
-    throw spec::InputError("RUN_DIR", "no " + std::string(journal::JsonLinesJournal::file_name) + " in " + absolute_run_dir +
+    throw spec::InputError("RUN_DIR", "no " + std::string(orchestrator::journal_file_name) + " in " + absolute_run_dir +
                                           ": not a run directory, or its run has not started");
   }
-  const std::vector<nlohmann::json> records = journal.read_all();
+  const std::vector<orchestrator::JournalRecord> records = journal.read_all();
   const std::optional<nlohmann::json> identity = orchestrator::recorded_identity(records);
   if (!identity) throw spec::InputError(journal.path() + ":1", "not an autolrs journal (no \"started\" record)");
   spec::JobSpec job = job_for_identity(*identity, absolute_run_dir);

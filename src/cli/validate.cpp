@@ -6,6 +6,7 @@
 #include <system_error>
 
 #include "cli/job_loading.hpp"
+#include "orchestrator/journal.hpp"
 #include "orchestrator/launch_command.hpp"
 #include "process/process_launcher.hpp"
 #include "search/autolrs_search.hpp"
@@ -41,7 +42,7 @@ std::string check_run_dir(const spec::JobSpec& job) {
   if (fs::exists(run_dir, error)) {
     if (!fs::is_directory(run_dir, error)) throw spec::InputError("run_dir", "not a directory: " + run_dir.string());
     if (::access(run_dir.c_str(), W_OK | X_OK) != 0) throw spec::InputError("run_dir", "not writable: " + run_dir.string());
-    if (fs::exists(run_dir / "journal.jsonl", error)) return "holds a run: `autolrs run` needs --resume or another run_dir";
+    if (fs::exists(run_dir / orchestrator::journal_file_name, error)) return "holds a run: `autolrs run` needs --resume or another run_dir";
     return "exists, writable";
   }
   fs::path existing = run_dir.parent_path();
