@@ -36,13 +36,6 @@ namespace {
 
 bool is_main(const LaunchRequest& request) { return request.kind != LaunchKind::probe; }
 
-/// Whether the search accepted the stage of `request` (a planner that records no such stage accepts it).
-bool stage_accepted(const LaunchRequest& request, const search::LaunchPlanner& search) {
-  const std::vector<search::StageRecord>& stages = search.progress().stages;
-  const size_t stage = static_cast<size_t>(request.stage);
-  return stage >= stages.size() || stages[stage].completed;
-}
-
 /// Why a launch that did not succeed failed, in words for the console and summary.
 std::string describe_failure(const LaunchResult& result, const std::string& stdout_log) {
   char text[256];
@@ -152,7 +145,7 @@ std::optional<std::string> RunOrchestrator::start_checkpoint_of(const LaunchRequ
 void RunOrchestrator::remember_checkpoint(const LaunchReport& report, const search::LaunchPlanner& search) {
   if (report.outcome.status != OutcomeStatus::succeeded) return;
   const LaunchRequest& request = report.request;
-  if (request.kind == LaunchKind::stage && !stage_accepted(request, search)) {
+  if (request.kind == LaunchKind::stage && !search.progress().stage_accepted(request.stage)) {
     // A stage launch the search did not accept (its LR was abandoned): its model is not the run's.
     m_context.checkpoints.remove(report.checkpoint);
     return;
@@ -242,7 +235,7 @@ void RunOrchestrator::prune_checkpoints(const LaunchReport& report, const search
   // Only a trained stage frees its probes: a stage launch the search did not accept (it failed, or
   // its LR was abandoned) is retried from a probe's checkpoint.
   if (finished.kind != LaunchKind::stage || report.outcome.status != OutcomeStatus::succeeded) return;
-  if (!stage_accepted(finished, search)) return;
+  if (!search.progress().stage_accepted(finished.stage)) return;
   // The finished stage's probes are no longer needed: the next stage starts from the stage's checkpoint.
   for (auto probe = m_probe_checkpoints.begin(); probe != m_probe_checkpoints.end();) {
     if (probe->first.first != finished.stage) {
