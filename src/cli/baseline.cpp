@@ -2,9 +2,9 @@
 
 #include <cmath>
 
-#include "cli/job_loading.hpp"
-#include "cli/planned_run.hpp"
 #include "search/fixed_schedule.hpp"
+#include "session/job_loading.hpp"
+#include "session/run_session.hpp"
 #include "spec/command_template.hpp"
 #include "spec/input_error.hpp"
 
@@ -52,16 +52,12 @@ CLI::App* setup_baseline(CLI::App& parent, BaselineOptions& options) {
 
 int run_baseline(const BaselineOptions& options) {
   const search::ScheduleSpec schedule = schedule_of(options);
-  LoadedJob loaded = load_job(options.spec_path, options.run_dir, options.dry_run);
-  const bool segmented = !search::is_piecewise_constant(schedule.shape);
-  loaded.identity["baseline"] = {{"schedule", options.schedule},
-                                 {"lr", schedule.peak_lr},
-                                 {"segments", segmented ? nlohmann::json(schedule.segments) : nlohmann::json(nullptr)}};
-  search::FixedSchedule planner(loaded.job, schedule);
+  const spec::JobSpec job = session::load_job(options.spec_path, options.run_dir, options.dry_run);
   std::string command = "autolrs baseline " + options.spec_path + " --schedule " + options.schedule + " --lr " +
                         spec::format_number(schedule.peak_lr);
   if (options.segments) command += " --segments " + std::to_string(*options.segments);
-  return run_planned(loaded, planner, options.resume, command);
+  return session::run_training(job, session::RunIdentity{job.source, options.dry_run, session::BaselineRun{schedule}},
+                               options.resume, command);
 }
 
 }  // namespace autolrs::cli

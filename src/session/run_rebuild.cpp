@@ -1,29 +1,17 @@
-#include "cli/run_rebuild.hpp"
+#include "session/run_rebuild.hpp"
 
 #include <filesystem>
 
-#include "cli/job_loading.hpp"
 #include "journal/json_lines_journal.hpp"
-#include "search/autolrs_search.hpp"
+#include "report/html_report.hpp"
+#include "report/html_report_writer.hpp"
+#include "session/run_identity.hpp"
 #include "spec/input_error.hpp"
+#include "storage/atomic_file.hpp"
 
-namespace autolrs::cli {
+namespace autolrs::session {
 
 namespace fs = std::filesystem;
-
-spec::JobSpec job_for_identity(const nlohmann::json& identity, const std::string& run_dir) {
-  if (!identity.is_object() || !identity.contains("spec")) {
-    throw spec::InputError(std::string(orchestrator::journal_file_name) + ":1", "the run's identity has no spec");
-  }
-  spec::JobSpec job = spec::parse_job_spec(identity.at("spec").dump(), (fs::path(run_dir) / orchestrator::journal_file_name).string());
-  job.run_dir = run_dir;
-  if (identity.value("dry_run", false)) job.trainer = simulator_trainer(self_executable(), job);
-  return job;
-}
-
-std::unique_ptr<search::LaunchPlanner> planner_for_identity(const spec::JobSpec& job, const nlohmann::json& /*identity*/) {
-  return std::make_unique<search::AutoLrsSearch>(job);
-}
 
 orchestrator::RunState RebuiltRun::state() const {
   orchestrator::RunState state{job, planner->progress(), replayed.launches, orchestrator::RunStatus::running, 0, "", std::nullopt};
@@ -43,12 +31,21 @@ std::unique_ptr<RebuiltRun> rebuild_run(const std::string& run_dir) {
                                           ": not a run directory, or its run has not started");
   }
   const std::vector<orchestrator::JournalRecord> records = journal.read_all();
-  const std::optional<nlohmann::json> identity = orchestrator::recorded_identity(records);
-  if (!identity) throw spec::InputError(journal.path() + ":1", "not an autolrs journal (no \"started\" record)");
-  spec::JobSpec job = job_for_identity(*identity, absolute_run_dir);
-  std::unique_ptr<search::LaunchPlanner> planner = planner_for_identity(job, *identity);
+  const std::optional<nlohmann::json> recorded = orchestrator::recorded_identity(records);
+  if (!recorded) throw spec::InputError(journal.path() + ":1", "not an autolrs journal (no \"started\" record)");
+  const RunIdentity identity = identity_from_json(*recorded);
+  spec::JobSpec job = job_for_identity(identity, absolute_run_dir);
+  std::unique_ptr<search::LaunchPlanner> planner = make_planner(job, identity.kind);
   orchestrator::ReplayedRun replayed = orchestrator::replay_journal(records, *planner);
   return std::make_unique<RebuiltRun>(std::move(job), std::move(planner), std::move(replayed));
 }
 
-}  // namespace autolrs::cli
+void write_report(const std::string& run_dir, std::ostream& out) {
+  const std::unique_ptr<RebuiltRun> run = rebuild_run(run_dir);
+  const orchestrator::RunState state = run->state();
+  const std::string path = run->job.run_dir + "/" + report::HtmlReportWriter::file_name;
+  storage::write_file_atomically(path, report::render_html_report(state));
+  out << path << " (run " << orchestrator::to_string(state.status) << ")\n";
+}
+
+}  // namespace autolrs::session
