@@ -2,9 +2,9 @@
 
 #include <cmath>
 
-#include "cli/job_loading.hpp"
-#include "cli/planned_run.hpp"
 #include "search/fixed_schedule.hpp"
+#include "session/job_loading.hpp"
+#include "session/run_session.hpp"
 #include "spec/command_template.hpp"
 #include "spec/input_error.hpp"
 
@@ -12,9 +12,8 @@ namespace autolrs::cli {
 
 namespace {
 
-search::ScheduleSpec schedule_of(const BaselineOptions& options, bool ramps) {
+search::ScheduleSpec schedule_of(const BaselineOptions& options) {
   search::ScheduleSpec schedule;
-  schedule.ramps = ramps;
   schedule.shape = *search::schedule_shape_from_name(options.schedule);  // CLI11 checked the name
   if (!std::isfinite(options.peak_lr) || options.peak_lr <= 0) {
     throw spec::InputError("--lr", "must be finite and > 0, got " + spec::format_number(options.peak_lr));
@@ -63,20 +62,14 @@ CLI::App* setup_baseline(CLI::App& parent, BaselineOptions& options) {
 }
 
 int run_baseline(const BaselineOptions& options) {
-  LoadedJob loaded = load_job(options.spec_path, options.run_dir, options.dry_run);
-  const search::ScheduleSpec schedule = schedule_of(options, loaded.job.trainer.takes_lr_ramps());
-  const bool segmented = !search::is_piecewise_constant(schedule.shape);
-  const bool wsd = schedule.shape == search::ScheduleShape::wsd;
-  loaded.identity["baseline"] = {{"schedule", options.schedule},
-                                 {"lr", schedule.peak_lr},
-                                 {"segments", segmented ? nlohmann::json(schedule.segments) : nlohmann::json(nullptr)}};
-  if (wsd) loaded.identity["baseline"]["cooldown"] = schedule.cooldown_fraction;
-  search::FixedSchedule planner(loaded.job, schedule);
+  const search::ScheduleSpec schedule = schedule_of(options);
+  const spec::JobSpec job = session::load_job(options.spec_path, options.run_dir, options.dry_run);
   std::string command = "autolrs baseline " + options.spec_path + " --schedule " + options.schedule + " --lr " +
                         spec::format_number(schedule.peak_lr);
   if (options.segments) command += " --segments " + std::to_string(*options.segments);
   if (options.cooldown) command += " --cooldown " + spec::format_number(*options.cooldown);
-  return run_planned(loaded, planner, options.resume, command);
+  return session::run_training(job, session::RunIdentity{job.source, options.dry_run, session::BaselineRun{schedule}},
+                               options.resume, command);
 }
 
 }  // namespace autolrs::cli

@@ -12,8 +12,9 @@ struct ReportOptions {
 
 /// `autolrs report RUN_DIR`.
 CLI::App* setup_report(CLI::App& parent, ReportOptions& options);
-/// Writes `<run_dir>/report.html` for the run recorded there (finished or still running) and prints
-/// its path. Returns 0; throws spec::InputError (exit 2) when run_dir holds no journal.
+/// Writes `<run_dir>/report.html` for the run recorded there (finished or still running; an AutoLRS
+/// run, a baseline or a range test) and prints its path (session::write_report). Returns 0; throws
+/// spec::InputError (exit 2) when run_dir holds no journal.
 int run_report(const ReportOptions& options);
 
 }  // namespace autolrs::cli

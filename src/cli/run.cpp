@@ -1,8 +1,7 @@
 #include "cli/run.hpp"
 
-#include "cli/job_loading.hpp"
-#include "cli/planned_run.hpp"
-#include "search/autolrs_search.hpp"
+#include "session/job_loading.hpp"
+#include "session/run_session.hpp"
 
 namespace autolrs::cli {
 
@@ -20,10 +19,9 @@ CLI::App* setup_run(CLI::App& parent, RunOptions& options) {
 }
 
 int run_run(const RunOptions& options) {
-  const LoadedJob loaded = load_job(options.spec_path, options.run_dir, options.dry_run);
-  search::AutoLrsSearch planner(loaded.job);
-  return run_planned(loaded, planner, options.resume, "autolrs run " + options.spec_path,
-                     ConsoleOptions{options.quiet, options.log_format});
+  const spec::JobSpec job = session::load_job(options.spec_path, options.run_dir, options.dry_run);
+  return session::run_training(job, session::RunIdentity{job.source, options.dry_run, session::AutoLrsRun{}}, options.resume,
+                               "autolrs run " + options.spec_path, session::ConsoleOptions{options.quiet, options.log_format});
 }
 
 }  // namespace autolrs::cli

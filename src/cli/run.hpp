@@ -1,6 +1,5 @@
 #pragma once
 
-#include <atomic>
 #include <string>
 
 #include <CLI/CLI.hpp>
@@ -19,6 +18,5 @@ struct RunOptions {
 /// `autolrs run job.json [--dry-run] [--run-dir DIR] [--resume] [--quiet | --log-format text|json]`.
 CLI::App* setup_run(CLI::App& parent, RunOptions& options);
 int run_run(const RunOptions& options);
-
 
 }  // namespace autolrs::cli

@@ -6,8 +6,6 @@
 
 #include <CLI/CLI.hpp>
 
-#include "spec/job_spec.hpp"
-
 namespace autolrs::cli {
 
 struct ValidateOptions {
@@ -19,19 +17,8 @@ struct ValidateOptions {
 /// `autolrs validate job.json [--dry-run] [--run-dir DIR]`.
 CLI::App* setup_validate(CLI::App& parent, ValidateOptions& options);
 
-/// Checks everything `autolrs run` would check before launching, and creates nothing: the spec, the
-/// trainer's program (and each slot's launcher program), and that the run dir exists writable or
-/// could be created (its nearest existing folder is a writable directory). Prints to `out` what it
-/// found and the first launch exactly as it will run: workdir, env overrides, log files and a
-/// shell-quoted command line to copy. Returns 0; throws spec::InputError naming the field (exit 2).
+/// Loads the job as `autolrs run` would and checks it without creating anything
+/// (session::validate_job), printing to `out`. Returns 0; throws spec::InputError naming the field (exit 2).
 int run_validate(const ValidateOptions& options, std::ostream& out = std::cout);
-
-/// `argument` for a POSIX shell: unchanged when it is non-empty and has only characters no shell
-/// treats specially (letters, digits, `@%+=:,./_-`), else in single quotes ('\'' for a quote).
-std::string shell_quote(const std::string& argument);
-
-/// What the run directory check found, in words ("exists", "will be created", ...). Creates
-/// nothing. Throws spec::InputError on run_dir when the run could not write there.
-std::string check_run_dir(const spec::JobSpec& job);
 
 }  // namespace autolrs::cli

@@ -4,7 +4,6 @@
 #include <cstdio>
 #include <string>
 
-#include "search/search_strategy.hpp"
 #include "search/stage_plan.hpp"
 
 namespace autolrs::console {
@@ -46,14 +45,15 @@ std::optional<double> probe_end_loss(const search::LaunchRequest& request, const
   return probe->end_loss;
 }
 
-std::string launch_label(const search::LaunchRequest& request, const spec::JobSpec& job, int planned_stages) {
+std::string launch_label(const search::LaunchRequest& request, const orchestrator::RunState& state) {
+  const int planned_stages = state.progress.planned_stages;
   const int stage_count = planned_stages > 0 ? planned_stages
-                                             : search::planned_stage_count(job.search, job.total_steps - job.warmup.steps);
+                                             : search::planned_stage_count(state.job.search, state.job.total_steps - state.job.warmup.steps);
   switch (request.kind) {
     case search::LaunchKind::warmup: return format("[warmup]      train %ld steps", request.steps);
     case search::LaunchKind::probe:
       return format("[stage %d/%d] probe %d/%d%s", request.stage + 1, stage_count, request.probe + 1,
-                    search::planned_probes(job.search, request.stage), request.decay_tail ? " decay" : "");
+                    state.progress.stages.at(static_cast<size_t>(request.stage)).probe_count, request.decay_tail ? " decay" : "");
     case search::LaunchKind::stage: return format("[stage %d/%d] train %ld steps", request.stage + 1, stage_count, request.steps);
   }
   return "?";
@@ -62,18 +62,19 @@ std::string launch_label(const search::LaunchRequest& request, const spec::JobSp
 std::string launch_line(const orchestrator::LaunchReport& report, const orchestrator::RunState& state) {
   const search::LaunchRequest& request = report.request;
   const search::LaunchOutcome& outcome = report.outcome;
-  std::string line = launch_label(request, state.job, state.progress.planned_stages) + format("  lr=%.3e", request.lr);
+  std::string line = launch_label(request, state) + format("  lr=%.3e", request.lr);
   if (request.lr_end) line += format("->%.3e", *request.lr_end);
   if (request.attempt > 0) line += format(" (retry %d)", request.attempt);
   line += "  loss=" + loss_text(last_loss(outcome.train));
   if (!outcome.val.empty()) line += "  val=" + loss_text(last_loss(outcome.val));
   if (request.kind == search::LaunchKind::probe && outcome.status == search::OutcomeStatus::succeeded) {
     const search::ProbeRecord& probe = state.progress.stages.at(static_cast<size_t>(request.stage)).probes.at(static_cast<size_t>(request.probe));
-    if (probe.end_loss && probe.status == search::ProbeStatus::succeeded) {
+    if (probe.judged_by == search::ProbeJudgement::end_loss) {
       line += format("  %s=%.4g%s", request.decay_tail ? "after decay" : "end", *probe.end_loss,
                      probe.end_loss_from_val ? " (val)" : "");
     } else if (!request.decay_tail && probe.status != search::ProbeStatus::failed &&
                probe.status != search::ProbeStatus::diverged && probe.forecast) {
+      // Judged by it, or (awaiting its decay tail) not judged yet: the forecast says where it heads.
       line += format("  forecast=%.4g%s", probe.forecast->prediction, probe.forecast_from_val ? " (val)" : "");
     } else {
       line += std::string("  ") + search::to_string(probe.status) + ": " + probe.reason;

@@ -8,8 +8,10 @@
 
 namespace autolrs::console {
 
-/// What a launch is, e.g. "[stage 2/5] probe 3/10", "[stage 2/5] train 1000 steps", "[warmup]      train 50 steps".
-std::string launch_label(const search::LaunchRequest& request, const spec::JobSpec& job, int planned_stages = 0);
+/// What a launch is, e.g. "[stage 2/5] probe 3/10", "[stage 2/5] train 1000 steps", "[warmup]      train 50 steps":
+/// the stage count is the planner's (planned_stages) or the job's stage plan, the probe count the
+/// search's for that stage (StageRecord::probe_count). A probe's stage must be in `state.progress`.
+std::string launch_label(const search::LaunchRequest& request, const orchestrator::RunState& state);
 
 /// One line about a finished launch: stage k/N, probe j/K, LR, last loss, forecast, wall time, e.g.
 /// "[stage 1/5] probe 3/10  lr=1.000e-02  loss=0.4  val=0.5  forecast=0.3  (1.2 s)".

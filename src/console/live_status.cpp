@@ -64,7 +64,7 @@ void LiveStatusReporter::redraw() {
 
 void LiveStatusReporter::on_launch_started(const search::LaunchRequest& request, int, const orchestrator::RunState& state) {
   take_state(state);
-  m_label = launch_label(request, state.job, state.progress.planned_stages);
+  m_label = launch_label(request, state);
   m_lr = request.lr;
   m_loss.reset();
   redraw();

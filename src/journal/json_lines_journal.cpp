@@ -10,6 +10,7 @@
 #include <system_error>
 
 #include "spec/input_error.hpp"
+#include "storage/atomic_file.hpp"
 
 namespace autolrs::journal {
 namespace {
@@ -29,14 +30,6 @@ std::optional<std::string> read_file(const std::string& path) {
   text << in.rdbuf();
   if (in.bad()) throw io_error("cannot read " + path);
   return text.str();
-}
-
-void fsync_directory(const std::string& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) throw io_error("cannot open directory " + path);
-  const int synced = ::fsync(fd);
-  ::close(fd);
-  if (synced != 0) throw io_error("cannot fsync directory " + path);
 }
 
 }  // namespace
@@ -69,7 +62,7 @@ ParsedJournal parse_journal_text(std::string_view text, const std::string& file_
 }
 
 JsonLinesJournal::JsonLinesJournal(const std::string& run_dir)
-    : m_run_dir(run_dir), m_path(run_dir + "/" + file_name) {}
+    : m_run_dir(run_dir), m_path(run_dir + "/" + orchestrator::journal_file_name) {}
 
 JsonLinesJournal::~JsonLinesJournal() {
   if (m_fd >= 0) ::close(m_fd);
@@ -77,7 +70,7 @@ JsonLinesJournal::~JsonLinesJournal() {
 
 void JsonLinesJournal::open_for_append() {
   const std::string text = read_file(m_path).value_or("");
-  const ParsedJournal parsed = parse_journal_text(text, file_name);  // refuses a corrupt journal
+  const ParsedJournal parsed = parse_journal_text(text, orchestrator::journal_file_name);  // refuses a corrupt journal
   const int fd = ::open(m_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
   if (fd < 0) throw io_error("cannot open " + m_path);
   if (parsed.complete_bytes < text.size()) {  // cut the torn tail so the next record starts a line
@@ -88,12 +81,13 @@ void JsonLinesJournal::open_for_append() {
     }
   }
   m_fd = fd;
-  fsync_directory(m_run_dir);  // the file may be new: make its name durable too
+  storage::fsync_path(m_run_dir);  // the file may be new: make its name durable too
 }
 
-void JsonLinesJournal::append(const nlohmann::json& record) {
+void JsonLinesJournal::append(const orchestrator::JournalRecord& record) {
   if (m_fd < 0) open_for_append();
-  const std::string line = record.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + '\n';
+  const std::string line =
+      orchestrator::encode_record(record).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + '\n';
   std::string_view rest = line;
   while (!rest.empty()) {
     const ssize_t written = ::write(m_fd, rest.data(), rest.size());
@@ -109,10 +103,21 @@ void JsonLinesJournal::append(const nlohmann::json& record) {
   }
 }
 
-std::vector<nlohmann::json> JsonLinesJournal::read_all() const {
+std::vector<orchestrator::JournalRecord> JsonLinesJournal::read_all() const {
   const std::optional<std::string> text = read_file(m_path);
   if (!text) return {};
-  return parse_journal_text(*text, file_name).records;
+  const std::vector<nlohmann::json> lines = parse_journal_text(*text, orchestrator::journal_file_name).records;
+  std::vector<orchestrator::JournalRecord> records;
+  records.reserve(lines.size());
+  for (const nlohmann::json& line : lines) {
+    try {
+      records.push_back(orchestrator::decode_record(line));
+    } catch (const std::exception& error) {  // valid JSON, but not a journal record
+      throw spec::InputError(std::string(orchestrator::journal_file_name) + ":" + std::to_string(records.size() + 1),
+                             std::string("malformed record: ") + error.what());
+    }
+  }
+  return records;
 }
 
 }  // namespace autolrs::journal

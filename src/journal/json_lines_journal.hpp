@@ -25,7 +25,8 @@ struct ParsedJournal {
 /// Exposed for testing and fuzzing.
 ParsedJournal parse_journal_text(std::string_view text, const std::string& file_name);
 
-/// The journal of a run: `<run_dir>/journal.jsonl`, one compact JSON record per line.
+/// The journal of a run: `<run_dir>/journal.jsonl` (orchestrator::journal_file_name), one compact JSON
+/// record (orchestrator::encode_record) per line.
 ///
 /// The file is created by the first append, and a torn tail left by a crash is cut off then, so
 /// that the next record starts on a fresh line. Each append is a single write() to a descriptor
@@ -33,9 +34,6 @@ ParsedJournal parse_journal_text(std::string_view text, const std::string& file_
 /// Not safe for concurrent use: the orchestrator appends from one thread.
 class JsonLinesJournal : public orchestrator::Journal {
  public:
-  /// Name of the journal file inside the run dir.
-  static constexpr const char* file_name = "journal.jsonl";
-
   /// Touches nothing until the first append; `run_dir` must exist by then.
   explicit JsonLinesJournal(const std::string& run_dir);
   ~JsonLinesJournal() override;
@@ -46,9 +44,11 @@ class JsonLinesJournal : public orchestrator::Journal {
   /// record cannot make the append fail. Throws spec::InputError when the existing journal has a
   /// corrupt record, std::system_error on an IO failure: the record may then be in the file or not,
   /// and a partial one is cut off by the next append.
-  void append(const nlohmann::json& record) override;
-  /// Empty when the file does not exist. Throws std::system_error when it cannot be read.
-  std::vector<nlohmann::json> read_all() const override;
+  void append(const orchestrator::JournalRecord& record) override;
+  /// Empty when the file does not exist. Throws spec::InputError naming the line of a corrupt record
+  /// or of one that is not a journal record ("malformed record: ..."), std::system_error when the
+  /// file cannot be read.
+  std::vector<orchestrator::JournalRecord> read_all() const override;
 
   const std::string& path() const { return m_path; }
 

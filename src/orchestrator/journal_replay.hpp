@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "orchestrator/journal.hpp"
 #include "orchestrator/run_observer.hpp"
 #include "search/launch_planner.hpp"
 
@@ -21,15 +22,15 @@ struct ReplayedRun {
 };
 
 /// The run identity in a journal's first ("started") record, or nullopt when `records` do not begin
-/// with one (an empty or foreign journal).
-std::optional<nlohmann::json> recorded_identity(const std::vector<nlohmann::json>& records);
+/// with one (an empty journal).
+std::optional<nlohmann::json> recorded_identity(const std::vector<JournalRecord>& records);
 
 /// Brings `planner` (fresh, in its initial state, the kind the run used) to where the journaled run
 /// left it by replaying the decisions ("issued") and results ("result") recorded after the
 /// "started" record, and returns the launches' reports. A result named by a later "retried" record
-/// (the result that failed a run which was then resumed) is skipped: its launch stays outstanding. Launches issued and not finished stay
-/// outstanding in the planner. Throws spec::InputError("journal.jsonl:<line>", ...) when the
-/// planner decides differently from the journal or a record is malformed.
-ReplayedRun replay_journal(const std::vector<nlohmann::json>& records, search::LaunchPlanner& planner);
+/// (the result that failed a run which was then resumed) is skipped: its launch stays outstanding.
+/// Launches issued and not finished stay outstanding in the planner. Throws
+/// spec::InputError("journal.jsonl:<line>", ...) when the planner decides differently from the journal.
+ReplayedRun replay_journal(const std::vector<JournalRecord>& records, search::LaunchPlanner& planner);
 
 }  // namespace autolrs::orchestrator

@@ -13,7 +13,6 @@
 
 #include "orchestrator/journal_replay.hpp"
 #include "orchestrator/launch_command.hpp"
-#include "search/search_json.hpp"
 #include "spec/input_error.hpp"
 
 namespace autolrs::orchestrator {
@@ -36,13 +35,6 @@ const char* to_string(RunStatus status) {
 namespace {
 
 bool is_main(const LaunchRequest& request) { return request.kind != LaunchKind::probe; }
-
-/// Whether the search accepted the stage of `request` (a planner that records no such stage accepts it).
-bool stage_accepted(const LaunchRequest& request, const search::LaunchPlanner& search) {
-  const std::vector<search::StageRecord>& stages = search.progress().stages;
-  const size_t stage = static_cast<size_t>(request.stage);
-  return stage >= stages.size() || stages[stage].completed;
-}
 
 /// Why a launch that did not succeed failed, in words for the console and summary.
 std::string describe_failure(const LaunchResult& result, const std::string& stdout_log) {
@@ -113,7 +105,7 @@ RunState RunOrchestrator::state(const search::LaunchPlanner& search, RunStatus s
 }
 
 void RunOrchestrator::replay_journal(search::LaunchPlanner& search) {
-  const std::vector<nlohmann::json> records = m_context.journal.read_all();
+  std::vector<JournalRecord> records = m_context.journal.read_all();
   const std::optional<nlohmann::json> recorded = recorded_identity(records);
   if (!recorded) {
     throw spec::InputError("--resume", "no run is recorded in " + m_job.run_dir + " (run without --resume to start one)");
@@ -124,17 +116,16 @@ void RunOrchestrator::replay_journal(search::LaunchPlanner& search) {
   }
   // A run that stopped on a failure is resumed by running the launch whose result failed it (the
   // last result) once more: the journal records that its result is set aside, for later resumes.
-  std::vector<nlohmann::json> replayable = records;
-  if (records.back().value("type", "") == "finished" && records.back().value("status", "") == to_string(RunStatus::failed)) {
+  const auto* finished = std::get_if<FinishedRecord>(&records.back());
+  if (finished && finished->status == RunStatus::failed) {
     for (size_t i = records.size(); i-- > 1;) {
-      if (records[i].value("type", "") != "result") continue;
-      const nlohmann::json retried = {{"type", "retried"}, {"result_record", i}};
-      m_context.journal.append(retried);
-      replayable.push_back(retried);
+      if (!std::holds_alternative<ResultRecord>(records[i])) continue;
+      m_context.journal.append(RetriedRecord{i});
+      records = m_context.journal.read_all();
       break;
     }
   }
-  ReplayedRun replayed = orchestrator::replay_journal(replayable, search);
+  ReplayedRun replayed = orchestrator::replay_journal(records, search);
   m_previous_elapsed_s = replayed.elapsed_s;
   m_reports = std::move(replayed.launches);
   for (const LaunchReport& report : m_reports) {
@@ -154,7 +145,7 @@ std::optional<std::string> RunOrchestrator::start_checkpoint_of(const LaunchRequ
 void RunOrchestrator::remember_checkpoint(const LaunchReport& report, const search::LaunchPlanner& search) {
   if (report.outcome.status != OutcomeStatus::succeeded) return;
   const LaunchRequest& request = report.request;
-  if (request.kind == LaunchKind::stage && !stage_accepted(request, search)) {
+  if (request.kind == LaunchKind::stage && !search.progress().stage_accepted(request.stage)) {
     // A stage launch the search did not accept (its LR was abandoned): its model is not the run's.
     m_context.checkpoints.remove(report.checkpoint);
     return;
@@ -244,7 +235,7 @@ void RunOrchestrator::prune_checkpoints(const LaunchReport& report, const search
   // Only a trained stage frees its probes: a stage launch the search did not accept (it failed, or
   // its LR was abandoned) is retried from a probe's checkpoint.
   if (finished.kind != LaunchKind::stage || report.outcome.status != OutcomeStatus::succeeded) return;
-  if (!stage_accepted(finished, search)) return;
+  if (!search.progress().stage_accepted(finished.stage)) return;
   // The finished stage's probes are no longer needed: the next stage starts from the stage's checkpoint.
   for (auto probe = m_probe_checkpoints.begin(); probe != m_probe_checkpoints.end();) {
     if (probe->first.first != finished.stage) {
@@ -267,14 +258,7 @@ void RunOrchestrator::prune_checkpoints(const LaunchReport& report, const search
 }
 
 void RunOrchestrator::accept_report(search::LaunchPlanner& search, LaunchReport report) {
-  m_context.journal.append({{"type", "result"},
-                            {"launch", report.request},
-                            {"outcome", report.outcome},
-                            {"wall_s", report.wall_s},
-                            {"elapsed_s", elapsed_s()},
-                            {"checkpoint", report.checkpoint},
-                            {"stdout_log", report.stdout_log},
-                            {"stderr_log", report.stderr_log}});
+  m_context.journal.append(ResultRecord{report, elapsed_s()});
   search.record(report.request, report.outcome);
   remember_checkpoint(report, search);
   m_reports.push_back(std::move(report));
@@ -286,7 +270,7 @@ RunStatus RunOrchestrator::run(search::LaunchPlanner& search, bool resume) {
   if (resume) {
     replay_journal(search);
   } else {
-    m_context.journal.append({{"type", "started"}, {"identity", m_run_identity}});
+    m_context.journal.append(StartedRecord{m_run_identity});
   }
 
   std::mutex mutex;           // guards completions and the search
@@ -314,7 +298,7 @@ RunStatus RunOrchestrator::run(search::LaunchPlanner& search, bool resume) {
         if (to_start.empty()) {
           const std::vector<LaunchRequest> issued = search.next_launches(free_slots);
           if (issued.empty()) break;
-          m_context.journal.append({{"type", "issued"}, {"free_slots", free_slots}, {"launches", issued}});
+          m_context.journal.append(IssuedRecord{free_slots, issued});
           to_start.insert(to_start.end(), issued.begin(), issued.end());
         }
         const LaunchRequest request = to_start.front();
@@ -384,7 +368,7 @@ RunStatus RunOrchestrator::run(search::LaunchPlanner& search, bool resume) {
   } else if (search.finished()) {
     status = RunStatus::completed;
   }
-  if (status != RunStatus::interrupted) m_context.journal.append({{"type", "finished"}, {"status", to_string(status)}});
+  if (status != RunStatus::interrupted) m_context.journal.append(FinishedRecord{status});
   notify([&](RunObserver& o) { o.on_run_finished(state(search, status)); });
   return status;
 }

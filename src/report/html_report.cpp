@@ -267,18 +267,18 @@ std::string loss_plot(const RunState& state) {
                 "non-finite losses are left out; probes are drawn faintly at the steps they trained");
 }
 
-/// What a probe is judged by: its end loss (default preset: after its decay tail, or at its own end
-/// in the last stage) with no spread, else its forecast ±σ.
+/// The value the search judged a probe by (search::judged_value), with the forecast's σ when that
+/// was a forecast (an end loss has no spread).
 struct ProbeValue {
   double value = 0;
   double std = 0;
 };
 
-std::optional<ProbeValue> judged_value(const search::ProbeRecord& probe) {
-  if (probe.status != ProbeStatus::succeeded) return std::nullopt;
-  if (probe.end_loss) return ProbeValue{*probe.end_loss, 0};
-  if (probe.forecast) return ProbeValue{probe.forecast->prediction, probe.forecast->prediction_std};
-  return std::nullopt;
+std::optional<ProbeValue> judged(const search::ProbeRecord& probe) {
+  const std::optional<double> value = search::judged_value(probe);
+  if (!value) return std::nullopt;
+  const bool forecast = probe.judged_by == search::ProbeJudgement::forecast;
+  return ProbeValue{*value, forecast ? probe.forecast->prediction_std : 0};
 }
 
 std::string stage_plot(const RunState& state, const StageRecord& stage) {
@@ -290,19 +290,19 @@ std::string stage_plot(const RunState& state, const StageRecord& stage) {
   bool from_val = false, by_end_loss = false;
   for (const search::ProbeRecord& probe : stage.probes) {
     lr_extent.add(probe.lr);
-    if (const std::optional<ProbeValue> judged = judged_value(probe)) {
-      value_extent.add(judged->value - 2 * judged->std);
-      value_extent.add(judged->value + 2 * judged->std);
-      by_end_loss = by_end_loss || probe.end_loss;
-      from_val = from_val || (probe.end_loss ? probe.end_loss_from_val : probe.forecast_from_val);
+    if (const std::optional<ProbeValue> value = judged(probe)) {
+      value_extent.add(value->value - 2 * value->std);
+      value_extent.add(value->value + 2 * value->std);
+      const bool end_loss = probe.judged_by == search::ProbeJudgement::end_loss;
+      by_end_loss = by_end_loss || end_loss;
+      from_val = from_val || (end_loss ? probe.end_loss_from_val : probe.forecast_from_val);
     }
   }
   for (const numerics::PosteriorPoint& point : stage.posterior) value_extent.add(point.mean);
   const std::string objective = from_val ? "val loss" : "loss";
-  const bool last_stage = stage.start_step + stage.steps >= state.job.total_steps;
-  const std::string y_label = !by_end_loss ? "forecast " + objective + " at step " + steps_text(stage.start_step + stage.steps)
-                              : last_stage ? objective + " at the probe's end"
-                                           : objective + " after the decay tail";
+  const std::string y_label = !by_end_loss        ? "forecast " + objective + " at step " + steps_text(stage.start_step + stage.steps)
+                              : stage.decay_tails ? objective + " after the decay tail"
+                                                  : objective + " at the probe's end";
   SvgPlot plot("stage-" + std::to_string(stage.index), stage_plot_width, stage_plot_height,
                lr_extent.axis("probe learning rate (log scale)", 0.03, 1e-4, 1), value_extent.axis(y_label, 0.08, 0, 1));
   Legend legend;
@@ -322,13 +322,14 @@ std::string stage_plot(const RunState& state, const StageRecord& stage) {
   bool any_ok = false, any_failed = false, any_diverged = false, any_pending = false;
   for (const search::ProbeRecord& probe : stage.probes) {
     const std::string name = "probe " + std::to_string(probe.index) + ": lr " + format_number(probe.lr, 4);
-    if (const std::optional<ProbeValue> judged = judged_value(probe)) {
-      if (judged->std > 0) {
-        plot.add_error_bar(probe.lr, judged->value - 2 * judged->std, judged->value + 2 * judged->std, train_colour);
+    if (const std::optional<ProbeValue> value = judged(probe)) {
+      if (value->std > 0) {
+        plot.add_error_bar(probe.lr, value->value - 2 * value->std, value->value + 2 * value->std, train_colour);
       }
-      const std::string spread = judged->std > 0 ? " ± " + format_number(2 * judged->std, 2) : "";
-      plot.add_marker({probe.lr, judged->value}, Marker::circle, train_colour,
-                      name + (probe.end_loss ? ", loss " : ", forecast ") + format_number(judged->value, 4) + spread);
+      const std::string spread = value->std > 0 ? " ± " + format_number(2 * value->std, 2) : "";
+      const bool end_loss = probe.judged_by == search::ProbeJudgement::end_loss;
+      plot.add_marker({probe.lr, value->value}, Marker::circle, train_colour,
+                      name + (end_loss ? ", loss " : ", forecast ") + format_number(value->value, 4) + spread);
       any_ok = true;
     } else if (probe.status == ProbeStatus::pending) {
       plot.add_vertical_line(probe.lr, {probe_colour, 1, 1, "2 3"}, "");

@@ -170,6 +170,8 @@ void AutoLrsSearch::begin_next_stage() {
   m_stage = std::make_unique<StageSearch>(
       numerics::BayesOpt(bayes_opt_config(m_job.search, m_strategy, m_last_lr), stage_seed), std::move(design),
       probe_count);
+  stage.probe_count = probe_count;
+  stage.decay_tails = m_strategy.decay_factor > 0 && needs_decay_tails(stage);
   m_record.stages.push_back(std::move(stage));
 }
 
@@ -350,6 +352,7 @@ void AutoLrsSearch::record_probe(const LaunchRequest& request, const LaunchOutco
   } else if (probe.status == ProbeStatus::succeeded) {
     m_stage->optimizer.tell(request.lr, probe.forecast->prediction,
                             probe.forecast->prediction_std * probe.forecast->prediction_std);
+    probe.judged_by = ProbeJudgement::forecast;
   } else {
     m_stage->optimizer.tell_failure(request.lr);
   }
@@ -386,6 +389,7 @@ void AutoLrsSearch::judge_by_end_loss(ProbeRecord& probe, const LaunchOutcome& o
   }
   probe.end_loss = loss;
   probe.end_loss_from_val = from_val;
+  probe.judged_by = ProbeJudgement::end_loss;
   m_stage->optimizer.tell(probe.lr, loss);
 }
 

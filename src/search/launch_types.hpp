@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstddef>
 #include <optional>
 #include <string>
 #include <vector>
@@ -66,6 +67,13 @@ long steps_run(const LaunchRequest& request, const LaunchOutcome& outcome);
 enum class ProbeStatus { pending, succeeded, failed, diverged };
 const char* to_string(ProbeStatus status);
 
+/// Which of a probe's values the search compared it by.
+enum class ProbeJudgement {
+  none,      ///< not judged (yet): pending, failed or diverged
+  forecast,  ///< forecast->prediction, the forecast of the stage's objective at the stage's end
+  end_loss   ///< end_loss, the loss at the end of its decay tail (or of the probe, see StageRecord::decay_tails)
+};
+
 struct ProbeRecord {
   int index = 0;
   double lr = 0;
@@ -78,7 +86,20 @@ struct ProbeRecord {
   /// end of its decay tail, or of the probe itself in the run's last stage.
   std::optional<double> end_loss;
   bool end_loss_from_val = false;  ///< end_loss is a val loss (else a mean of train losses)
+  /// What the search judged the probe by, set when it judged it; the console and the report show
+  /// that value (judged_value) and never decide which it is.
+  ProbeJudgement judged_by = ProbeJudgement::none;
 };
+
+/// The value the search judged `probe` by (see ProbeRecord::judged_by); nullopt while it has none.
+inline std::optional<double> judged_value(const ProbeRecord& probe) {
+  switch (probe.judged_by) {
+    case ProbeJudgement::forecast: return probe.forecast->prediction;
+    case ProbeJudgement::end_loss: return probe.end_loss;
+    case ProbeJudgement::none: break;
+  }
+  return std::nullopt;
+}
 
 /// One stage's search and training, as decided so far.
 struct StageRecord {
@@ -86,6 +107,13 @@ struct StageRecord {
   long start_step = 0;
   long steps = 0;        ///< τ
   long probe_steps = 0;  ///< τ′ (0 when the stage is too short to search: it reuses the last LR)
+  /// Probes the stage runs, as the search planned them (after clamping its LRs to the bounds and
+  /// dropping duplicates); 0 for a stage without probes. probes.size() reaches it once all are issued.
+  int probe_count = 0;
+  /// Its probes are followed by decay tails and judged at the tails' end. False with forecasts, in
+  /// the run's last stage (no decay follows it) and for a stage's only probe: then a probe judged by
+  /// its end loss is judged at its own end.
+  bool decay_tails = false;
   std::vector<ProbeRecord> probes;
   std::optional<double> lr;  ///< chosen LR, once probing is over
   int winner_probe = -1;     ///< the probe whose LR won; -1 when none (a stage too short to probe)
@@ -116,6 +144,13 @@ struct SearchRecord {
   long probe_steps = 0;  ///< steps of finished probe launches (failed ones count what they ran: their budget)
   long discarded_steps = 0;  ///< steps of warmup and stage launches that were run again (as far as they ran)
   int planned_stages = 0;  ///< stages the run will train when the planner knows up front (fixed schedules), else 0
+
+  /// Whether the search accepted stage `stage` (≥ 0): a launch of it trained the stage (completed).
+  /// A stage this record does not hold (a planner that records none) is accepted by its launch.
+  bool stage_accepted(int stage) const {
+    const std::size_t index = static_cast<std::size_t>(stage);
+    return index >= stages.size() || stages[index].completed;
+  }
 };
 
 }  // namespace autolrs::search

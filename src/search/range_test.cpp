@@ -81,6 +81,7 @@ RangeTest::RangeTest(const RangeTestPlan& plan)
   StageRecord& stage = m_record.stages.emplace_back();
   stage.steps = plan.steps;
   stage.probe_steps = plan.steps;
+  stage.probe_count = static_cast<int>(m_lrs.size());
 }
 
 std::vector<LaunchRequest> RangeTest::next_launches(int free_slots) {

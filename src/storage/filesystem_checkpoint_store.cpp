@@ -8,6 +8,8 @@
 #include <stdexcept>
 #include <system_error>
 
+#include "storage/atomic_file.hpp"
+
 namespace autolrs::storage {
 namespace {
 
@@ -28,25 +30,15 @@ void check_name(const std::string& name) {
   }
 }
 
-/// fsync() of a file or directory: its data, or its entries, reach the disk.
-void fsync_path(const fs::path& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) throw std::system_error(errno, std::generic_category(), "cannot open " + path.string());
-  const int synced = ::fsync(fd);
-  const int error = errno;
-  ::close(fd);
-  if (synced != 0) throw std::system_error(error, std::generic_category(), "cannot fsync " + path.string());
-}
-
 /// fsync() of a checkpoint: the file, or every file and folder of the directory.
 void fsync_checkpoint(const fs::path& path) {
   if (fs::is_directory(fs::symlink_status(path))) {
     for (const fs::directory_entry& entry : fs::recursive_directory_iterator(path)) {
       const fs::file_status status = entry.symlink_status();
-      if (fs::is_regular_file(status) || fs::is_directory(status)) fsync_path(entry.path());
+      if (fs::is_regular_file(status) || fs::is_directory(status)) fsync_path(entry.path().string());
     }
   }
-  fsync_path(path);
+  fsync_path(path.string());
 }
 
 bool is_non_empty_file(const fs::path& path) {

@@ -44,6 +44,14 @@ std::optional<long> RunDirLock::holder_pid(const std::string& run_dir) {
   return std::nullopt;
 }
 
+bool RunDirLock::is_held(const std::string& run_dir) {
+  const int descriptor = ::open(lock_path(run_dir).c_str(), O_RDONLY | O_CLOEXEC);
+  if (descriptor < 0) return false;  // no lock file: nobody ever held it
+  const bool held = ::flock(descriptor, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK;
+  ::close(descriptor);  // drops the shared lock, if taken
+  return held;
+}
+
 RunDirLock::RunDirLock(RunDirLock&& other) noexcept : m_descriptor(other.m_descriptor) { other.m_descriptor = -1; }
 
 RunDirLock::~RunDirLock() {

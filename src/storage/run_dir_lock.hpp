@@ -18,6 +18,10 @@ class RunDirLock {
   static std::optional<RunDirLock> try_acquire(const std::string& run_dir);
   /// The pid recorded by the lock's holder, for messages; nullopt when unreadable.
   static std::optional<long> holder_pid(const std::string& run_dir);
+  /// True when a process holds the lock (this one included, through a RunDirLock). Creates nothing:
+  /// it tries a shared lock on an existing lock file and drops it at once, so a process taking the
+  /// lock at that very moment could find it held.
+  static bool is_held(const std::string& run_dir);
 
   RunDirLock(RunDirLock&& other) noexcept;
   RunDirLock& operator=(RunDirLock&&) = delete;

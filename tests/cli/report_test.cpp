@@ -66,6 +66,44 @@ TEST_CASE("cli: autolrs report rebuilds from the journal the report the run wrot
   }
 }
 
+TEST_CASE("cli: autolrs report rebuilds a baseline's report from its journal") {
+  TempDir scratch;
+  const fs::path run_dir = scratch / "baseline";
+  REQUIRE(run_autolrs("baseline configs/dry-run.json --schedule cosine --lr 0.05 --segments 4 --dry-run --run-dir " + run_dir.string(),
+                      scratch)
+              .status == 0);
+  const std::string written_by_run = read_text(run_dir / "report.html");
+  REQUIRE(written_by_run.find("<span class=\"status completed\">completed</span>") != std::string::npos);
+  fs::remove(run_dir / "report.html");
+
+  const Finished report = run_autolrs("report " + run_dir.string(), scratch);
+  CHECK(report.err == "");
+  CHECK(report.status == 0);
+  CHECK(report.out == (run_dir / "report.html").string() + " (run completed)\n");
+  CHECK(without_wall_time(read_text(run_dir / "report.html")) == without_wall_time(written_by_run));
+}
+
+TEST_CASE("cli: autolrs report rebuilds a range test's report from its journal, its LRs as the stage's probes") {
+  TempDir scratch;
+  const fs::path run_dir = scratch / "range";
+  REQUIRE(run_autolrs("range-test configs/dry-run.json --dry-run --points 4 --lr-min 0.001 --lr-max 1 --run-dir " +
+                          run_dir.string(),
+                      scratch)
+              .status == 0);
+  CHECK_FALSE(fs::exists(run_dir / "report.html"));
+
+  const Finished report = run_autolrs("report " + run_dir.string(), scratch);
+  CHECK(report.err == "");
+  CHECK(report.status == 0);
+  CHECK(report.out == (run_dir / "report.html").string() + " (run completed)\n");
+  const std::string html = read_text(run_dir / "report.html");
+  CHECK(html.find("<svg id=\"stage-0\"") != std::string::npos);
+  for (const char* lr : {"probe 0: lr 0.001", "probe 1: lr 0.01", "probe 2: lr 0.1", "probe 3: lr 1"}) {
+    CAPTURE(lr);
+    CHECK(html.find(lr) != std::string::npos);
+  }
+}
+
 TEST_CASE("cli: autolrs report exits 2 naming the folder when it holds no journal") {
   TempDir scratch;
   fs::create_directory(scratch / "empty");

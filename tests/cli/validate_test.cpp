@@ -12,7 +12,6 @@
 namespace {
 
 using autolrs::cli::run_validate;
-using autolrs::cli::shell_quote;
 using autolrs::cli::ValidateOptions;
 using autolrs::testing::run_autolrs;
 using autolrs::testing::TempDir;
@@ -32,23 +31,6 @@ std::string echo_spec(const std::string& extra = "") {
 }
 
 }  // namespace
-
-TEST_CASE("cli::shell_quote leaves safe words alone and single-quotes the rest") {
-  const std::pair<std::string, std::string> cases[] = {
-      {"--lr", "--lr"},
-      {"/usr/bin/python3", "/usr/bin/python3"},
-      {"OMP_NUM_THREADS=1", "OMP_NUM_THREADS=1"},
-      {"", "''"},
-      {"a b", "'a b'"},
-      {"it's", "'it'\\''s'"},
-      {"$HOME", "'$HOME'"},
-      {"x*", "'x*'"},
-  };
-  for (const auto& [argument, quoted] : cases) {
-    CAPTURE(argument);
-    CHECK(shell_quote(argument) == quoted);
-  }
-}
 
 TEST_CASE("cli::run_validate prints the first launch exactly as it will run, creating nothing") {
   TempDir dir;
@@ -81,10 +63,18 @@ TEST_CASE("cli::run_validate prints the first launch exactly as it will run, cre
   }
   SUBCASE("a run dir holding a run is reported") {
     fs::create_directories(run_dir);
+    write_text(run_dir / "journal.jsonl", "{\"type\":\"started\",\"identity\":{\"spec\":{}}}\n");
+    std::ostringstream existing;
+    run_validate(ValidateOptions{(dir / "job.json").string(), run_dir.string(), false}, existing);
+    CHECK(existing.str().find("\nrun_dir: " + run_dir.string() + " (holds a run: `autolrs run` needs --resume or another run_dir)\n") !=
+          std::string::npos);
+  }
+  SUBCASE("a run dir whose journal holds no complete record holds no run, as `autolrs run` sees it") {
+    fs::create_directories(run_dir);
     write_text(run_dir / "journal.jsonl", "");
     std::ostringstream existing;
     run_validate(ValidateOptions{(dir / "job.json").string(), run_dir.string(), false}, existing);
-    CHECK(existing.str().find("(holds a run: `autolrs run` needs --resume or another run_dir)") != std::string::npos);
+    CHECK(existing.str().find("\nrun_dir: " + run_dir.string() + " (exists, writable)\n") != std::string::npos);
   }
 }
 

@@ -44,11 +44,13 @@ struct Fixture {
     search::StageRecord& stage = progress.stages.emplace_back();
     stage.steps = 500;
     stage.probe_steps = 50;
+    stage.probe_count = 10;
     search::ProbeRecord& record = stage.probes.emplace_back();
     record.lr = 0.01;
     record.steps = 50;
     record.status = search::ProbeStatus::succeeded;
     record.forecast = numerics::Forecast{numerics::ForecastStatus::ok, 0.3, 0, 0, 0, 0, 0.05, 3};
+    record.judged_by = search::ProbeJudgement::forecast;
     progress.probe_steps = 50;
     report.request = probe;
     report.outcome.status = search::OutcomeStatus::succeeded;
@@ -79,6 +81,21 @@ TEST_CASE("console::ConsoleReporter prints one plain line per finished launch an
     fixture.report.request = search::LaunchRequest{search::LaunchKind::stage, 1, -1, 1, 0.02, 1000, 500};
     CHECK(console::launch_line(fixture.report, fixture.state()) ==
           "[stage 2/5] train 1000 steps  lr=2.000e-02 (retry 1)  loss=0.5  val=0.625  failed: exited with status 1  (1.2 s)");
+  }
+  SUBCASE("the probe count is the one the search planned for the stage") {
+    fixture.progress.stages[0].probe_count = 2;  // e.g. three LR multiples, two of them clamped to one bound
+    CHECK(console::launch_label(fixture.probe, fixture.state()) == "[stage 1/5] probe 1/2");
+  }
+  SUBCASE("a probe judged by its end loss shows it, after its decay tail or at its own end") {
+    search::ProbeRecord& record = fixture.progress.stages[0].probes[0];
+    record.end_loss = 0.25;
+    record.end_loss_from_val = true;
+    record.judged_by = search::ProbeJudgement::end_loss;
+    CHECK(console::launch_line(fixture.report, fixture.state()) ==
+          "[stage 1/5] probe 1/10  lr=1.000e-02  loss=0.5  val=0.625  end=0.25 (val)  (1.2 s)");
+    fixture.report.request.decay_tail = true;
+    CHECK(console::launch_line(fixture.report, fixture.state()) ==
+          "[stage 1/5] probe 1/10 decay  lr=1.000e-02  loss=0.5  val=0.625  after decay=0.25 (val)  (1.2 s)");
   }
   SUBCASE("quiet prints the one-line result only") {
     std::ostringstream quiet_out;

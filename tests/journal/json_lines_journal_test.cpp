@@ -1,6 +1,8 @@
 #include "journal/json_lines_journal.hpp"
 
+#include <filesystem>
 #include <string>
+#include <system_error>
 #include <vector>
 
 #include <doctest/doctest.h>
@@ -63,24 +65,40 @@ TEST_CASE("journal::parse_journal_text names the line of a corrupt record before
   }
 }
 
-TEST_CASE("journal::JsonLinesJournal round-trips records through the file") {
+using orchestrator::FinishedRecord;
+using orchestrator::IssuedRecord;
+using orchestrator::JournalRecord;
+using orchestrator::StartedRecord;
+
+/// Records compared through their one JSON form.
+std::vector<json> encoded(const std::vector<JournalRecord>& records) {
+  std::vector<json> lines;
+  for (const JournalRecord& record : records) lines.push_back(orchestrator::encode_record(record));
+  return lines;
+}
+
+const JournalRecord started{StartedRecord{json{{"spec", {{"name", "x"}}}, {"dry_run", false}}}};
+const JournalRecord issued{IssuedRecord{2, {search::LaunchRequest{search::LaunchKind::probe, 0, 1, 0, 0.1, 10, 0}}}};
+const JournalRecord finished{FinishedRecord{orchestrator::RunStatus::completed}};
+
+TEST_CASE("journal::JsonLinesJournal round-trips records through the file, one compact line each") {
   TempDir dir;
-  const std::vector<json> records{json{{"kind", "probe"}, {"lr", 0.1}, {"losses", {2.5, 2.25}}},
-                                  json{{"kind", "stage"}, {"note", "line\nbreak"}}};
   {
     JsonLinesJournal journal(dir.path().string());
-    for (const json& record : records) journal.append(record);
-    CHECK(journal.read_all() == records);
+    journal.append(started);
+    journal.append(issued);
+    CHECK(encoded(journal.read_all()) == encoded({started, issued}));
   }
   CHECK(read_text(dir / "journal.jsonl") ==
-        "{\"kind\":\"probe\",\"losses\":[2.5,2.25],\"lr\":0.1}\n{\"kind\":\"stage\",\"note\":\"line\\nbreak\"}\n");
+        "{\"identity\":{\"dry_run\":false,\"spec\":{\"name\":\"x\"}},\"type\":\"started\"}\n"
+        "{\"free_slots\":2,\"launches\":[{\"attempt\":0,\"decay_tail\":false,\"from_probe\":-1,\"kind\":\"probe\","
+        "\"lr\":0.1,\"probe\":1,\"stage\":0,\"start_step\":0,\"steps\":10}],\"type\":\"issued\"}\n");
 
   SUBCASE("a reopened journal reads them and appends after them") {
     JsonLinesJournal reopened(dir.path().string());
-    CHECK(reopened.read_all() == records);
-    reopened.append(json{{"kind", "done"}});
-    CHECK(reopened.read_all().size() == 3);
-    CHECK(reopened.read_all().back() == json{{"kind", "done"}});
+    CHECK(encoded(reopened.read_all()) == encoded({started, issued}));
+    reopened.append(finished);
+    CHECK(encoded(reopened.read_all()) == encoded({started, issued, finished}));
   }
 }
 
@@ -97,37 +115,63 @@ TEST_CASE("journal::JsonLinesJournal without a file is empty and creates nothing
 
 TEST_CASE("journal::JsonLinesJournal cuts a torn tail before appending") {
   TempDir dir;
-  write_text(dir / "journal.jsonl", "{\"a\":1}\n{\"a\":2,\"b\":[1,");
+  const std::string first = orchestrator::encode_record(started).dump() + "\n";
+  write_text(dir / "journal.jsonl", first + "{\"type\":\"issued\",\"free_slots\":[1,");
   JsonLinesJournal journal(dir.path().string());
-  CHECK(journal.read_all() == std::vector<json>{json{{"a", 1}}});
+  CHECK(encoded(journal.read_all()) == encoded({started}));
 
-  journal.append(json{{"a", 3}});
-  CHECK(read_text(dir / "journal.jsonl") == "{\"a\":1}\n{\"a\":3}\n");
-  CHECK(journal.read_all() == std::vector<json>{json{{"a", 1}}, json{{"a", 3}}});
+  journal.append(finished);
+  CHECK(read_text(dir / "journal.jsonl") == first + "{\"status\":\"completed\",\"type\":\"finished\"}\n");
+  CHECK(encoded(journal.read_all()) == encoded({started, finished}));
 }
 
 TEST_CASE("journal::JsonLinesJournal refuses to append to a corrupt journal") {
   TempDir dir;
-  const std::string corrupt = "{\"a\":1}\ngarbage\n{\"a\":3}\n";
+  const std::string line = orchestrator::encode_record(started).dump() + "\n";
+  const std::string corrupt = line + "garbage\n" + line;
   write_text(dir / "journal.jsonl", corrupt);
   JsonLinesJournal journal(dir.path().string());
-  CHECK_THROWS_AS(journal.read_all(), spec::InputError);
-  CHECK_THROWS_AS(journal.append(json{{"a", 4}}), spec::InputError);
+  CHECK_THROWS_WITH_AS(journal.read_all(), doctest::Contains("journal.jsonl:2: corrupt record"), spec::InputError);
+  CHECK_THROWS_AS(journal.append(finished), spec::InputError);
   CHECK(read_text(dir / "journal.jsonl") == corrupt);
+}
+
+TEST_CASE("journal::JsonLinesJournal names the line of a record that is JSON but no journal record") {
+  struct Case {
+    const char* name;
+    std::string line;
+  };
+  for (const Case& c : std::vector<Case>{
+           {"no type", "{\"identity\":{}}"},
+           {"an unknown type", "{\"type\":\"paused\"}"},
+           {"a result without its outcome",
+            "{\"type\":\"result\",\"launch\":{\"kind\":\"stage\",\"stage\":0,\"probe\":-1,\"attempt\":0,\"lr\":0.1,"
+            "\"steps\":10,\"start_step\":0},\"wall_s\":1,\"elapsed_s\":2,\"checkpoint\":\"\",\"stdout_log\":\"\",\"stderr_log\":\"\"}"},
+           {"a status no run ends with", "{\"type\":\"finished\",\"status\":\"running\"}"},
+           {"an array", "[1,2]"},
+       }) {
+    CAPTURE(c.name);
+    TempDir dir;
+    write_text(dir / "journal.jsonl", orchestrator::encode_record(started).dump() + "\n" + c.line + "\n");
+    CHECK_THROWS_WITH_AS(JsonLinesJournal(dir.path().string()).read_all(), doctest::Contains("journal.jsonl:2: malformed record: "),
+                         spec::InputError);
+  }
 }
 
 TEST_CASE("journal::JsonLinesJournal writes invalid UTF-8 as replacement characters") {
   TempDir dir;
   JsonLinesJournal journal(dir.path().string());
-  journal.append(json{{"line", std::string("loss \xff\xfe 1.5")}});
-  CHECK(journal.read_all() == std::vector<json>{json{{"line", "loss \xef\xbf\xbd\xef\xbf\xbd 1.5"}}});
+  journal.append(StartedRecord{json{{"line", std::string("loss \xff\xfe 1.5")}}});
+  const std::vector<JournalRecord> records = journal.read_all();
+  REQUIRE(records.size() == 1);
+  CHECK(std::get<StartedRecord>(records[0]).identity == json{{"line", "loss \xef\xbf\xbd\xef\xbf\xbd 1.5"}});
 }
 
 TEST_CASE("journal::JsonLinesJournal reports a run dir it cannot write") {
   TempDir dir;
   JsonLinesJournal journal((dir / "missing").string());
   CHECK(journal.read_all().empty());
-  CHECK_THROWS_AS(journal.append(json{{"a", 1}}), std::system_error);
+  CHECK_THROWS_AS(journal.append(started), std::system_error);
 }
 
 }  // namespace

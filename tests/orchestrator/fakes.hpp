@@ -54,9 +54,11 @@ class FakeCheckpointStore : public orchestrator::CheckpointStore {
 /// A journal in memory; records go through their JSON text, as they would on disk.
 class MemoryJournal : public orchestrator::Journal {
  public:
-  void append(const nlohmann::json& record) override { records.push_back(nlohmann::json::parse(record.dump())); }
-  std::vector<nlohmann::json> read_all() const override { return records; }
-  std::vector<nlohmann::json> records;
+  void append(const orchestrator::JournalRecord& record) override {
+    records.push_back(orchestrator::decode_record(nlohmann::json::parse(orchestrator::encode_record(record).dump())));
+  }
+  std::vector<orchestrator::JournalRecord> read_all() const override { return records; }
+  std::vector<orchestrator::JournalRecord> records;
 };
 
 class FakeClock : public orchestrator::Clock {

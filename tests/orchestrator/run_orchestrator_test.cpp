@@ -367,8 +367,8 @@ namespace {
 
 /// A journal whose first "result" record fails to be written (a full disk).
 struct JournalFailingOnResult : MemoryJournal {
-  void append(const nlohmann::json& record) override {
-    if (record.value("type", "") == "result") throw std::runtime_error("journal: no space left on device");
+  void append(const orchestrator::JournalRecord& record) override {
+    if (std::holds_alternative<orchestrator::ResultRecord>(record)) throw std::runtime_error("journal: no space left on device");
     MemoryJournal::append(record);
   }
 };
@@ -415,6 +415,6 @@ TEST_CASE("orchestrator::RunOrchestrator failing mid-run stops the running launc
   CHECK(launcher.stopped_launches.load() == 2);
   CHECK(launcher.commands.size() == 1);  // only probe 0 went through the fake trainer
   REQUIRE(journal.records.size() == 2);
-  CHECK(journal.records[0].at("type") == "started");
-  CHECK(journal.records[1].at("type") == "issued");
+  CHECK(std::holds_alternative<orchestrator::StartedRecord>(journal.records[0]));
+  CHECK(std::holds_alternative<orchestrator::IssuedRecord>(journal.records[1]));
 }

@@ -43,6 +43,7 @@ search::ProbeRecord probe(int index, double lr, ProbeStatus status, double predi
     forecast.prediction = prediction;
     forecast.prediction_std = 0.05;
     record.forecast = forecast;
+    record.judged_by = search::ProbeJudgement::forecast;
   } else if (status != ProbeStatus::pending) {
     record.reason = "exited with status 1 <see log>";
   }
@@ -159,6 +160,27 @@ TEST_CASE("report::render_html_report draws one svg per plot: schedule, loss, an
     CHECK(html.find("<polygon") != std::string::npos);
     CHECK(html.find("probe 2: lr 0.9, diverged: exited with status 1 &lt;see log&gt;") != std::string::npos);
     CHECK(html.find("running probe") != std::string::npos);
+  }
+}
+
+TEST_CASE("report::render_html_report labels end-loss probes as the search judged them: after the decay tail or at their end") {
+  const spec::JobSpec job = job_for_tests();
+  search::SearchRecord progress = two_stages();
+  for (search::ProbeRecord& probe : progress.stages[0].probes) {
+    if (probe.status != ProbeStatus::succeeded) continue;
+    probe.end_loss = probe.forecast->prediction + 0.125;
+    probe.judged_by = search::ProbeJudgement::end_loss;
+  }
+  const std::vector<LaunchReport> launches;
+  for (const bool decay_tails : {true, false}) {
+    CAPTURE(decay_tails);
+    progress.stages[0].decay_tails = decay_tails;
+    const std::string html = render_html_report(RunState{job, progress, launches, RunStatus::running, 1, "", std::nullopt});
+    CHECK(html.find(decay_tails ? "loss after the decay tail" : "loss at the probe&#39;s end") != std::string::npos);
+    CHECK(html.find(decay_tails ? "loss at the probe" : "after the decay tail") == std::string::npos);
+    // The value the search judged probe 1 by, without a spread (an end loss has none).
+    CHECK(html.find("probe 1: lr 0.03, loss 0.925<") != std::string::npos);
+    CHECK(html.find("forecast 0.8") == std::string::npos);
   }
 }
 

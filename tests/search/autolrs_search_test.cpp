@@ -193,10 +193,15 @@ TEST_CASE("search::AutoLrsSearch probes each stage, then trains it at the probe 
     const search::StageRecord& record = search.progress().stages.at(static_cast<size_t>(stage));
     CHECK(record.lr == best_lr);
     CHECK(record.completed);
+    CHECK(record.probe_count == 4);
+    CHECK_FALSE(record.decay_tails);
     for (const search::ProbeRecord& probe : record.probes) {
       REQUIRE(probe.forecast);
       // The forecast at the stage's end is the curve's value there, close to its floor.
       CHECK(probe.forecast->prediction == doctest::Approx(floor_for(probe.lr)).epsilon(0.01));
+      // ... and what the paper's search judged the probe by.
+      CHECK(probe.judged_by == search::ProbeJudgement::forecast);
+      CHECK(search::judged_value(probe) == probe.forecast->prediction);
     }
   }
   CHECK(search.progress().model_steps == 3000);
@@ -525,6 +530,8 @@ TEST_CASE("search::AutoLrsSearch with the default preset judges probes after dec
       CHECK(tail.id() == "stage-000-probe-0" + std::to_string(probe) + "-decay");
       CHECK(*first.probes[probe].end_loss == doctest::Approx(1 / launch.lr));
       CHECK(first.probes[probe].end_loss_from_val);
+      CHECK(first.probes[probe].judged_by == search::ProbeJudgement::end_loss);
+      CHECK(search::judged_value(first.probes[probe]) == first.probes[probe].end_loss);
       if (launch.lr > launches[2 * largest].lr) largest = probe;
     }
     CHECK(first.winner_probe == static_cast<int>(largest));
@@ -543,6 +550,12 @@ TEST_CASE("search::AutoLrsSearch with the default preset judges probes after dec
       CHECK(launches[9 + probe].lr == std::clamp(last_lr * multiples[probe], job.search.lr_min, job.search.lr_max));
     }
     const search::StageRecord& last = search.progress().stages[1];
+    // The search says that the first stage's probes have tails and the last stage's have none.
+    CHECK(first.decay_tails);
+    CHECK(first.probe_count == 4);
+    CHECK_FALSE(last.decay_tails);
+    CHECK(last.probe_count == 3);
+    CHECK(last.probes[2].judged_by == search::ProbeJudgement::end_loss);
     CHECK(last.winner_probe == 2);
     CHECK(*last.probes[2].end_loss == launches[11].lr);
     CHECK(launches[12].from_probe == 2);
@@ -576,6 +589,8 @@ TEST_CASE("search::AutoLrsSearch with the default preset clamps the LR multiples
   std::vector<double> expected = {winner};
   if (winner != 0.5) expected.push_back(0.5);
   REQUIRE(last.probes.size() == expected.size());
+  // The stage runs as many probes as remain after clamping and dropping duplicates, and says so.
+  CHECK(last.probe_count == static_cast<int>(expected.size()));
   for (size_t probe = 0; probe < expected.size(); ++probe) CHECK(last.probes[probe].lr == doctest::Approx(expected[probe]));
 }
 
@@ -599,6 +614,9 @@ TEST_CASE("search::AutoLrsSearch with the default preset: a stage's only probe h
     REQUIRE(stages.size() == 4);
     CHECK(*stages[1].lr == 0.05);
     CHECK(stages[2].probes.size() == 1);
+    CHECK(stages[2].probe_count == 1);
+    CHECK_FALSE(stages[2].decay_tails);  // not the run's last stage, but its only probe has no tail
+    CHECK(stages[1].decay_tails);
     CHECK(stages[2].probes[0].lr == 0.05);
     CHECK(stages[2].probes[0].end_loss.has_value());
     const auto tails_of = [&](int stage) {

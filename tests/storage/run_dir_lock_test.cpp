@@ -1,5 +1,6 @@
 #include "storage/run_dir_lock.hpp"
 
+#include <filesystem>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -28,7 +29,19 @@ TEST_CASE("storage::RunDirLock is exclusive, records its holder's pid and is fre
   RunDirLock moved = std::move(*first);
   first.reset();  // the moved-from lock releases nothing
   CHECK_FALSE(RunDirLock::try_acquire(run_dir));
+  CHECK(RunDirLock::is_held(run_dir));
   { RunDirLock released = std::move(moved); }
+  CHECK_FALSE(RunDirLock::is_held(run_dir));
+  CHECK(RunDirLock::try_acquire(run_dir));
+}
+
+TEST_CASE("storage::RunDirLock::is_held creates nothing and leaves the lock free to take") {
+  TempDir dir;
+  const std::string run_dir = dir.path().string();
+  CHECK_FALSE(RunDirLock::is_held(run_dir));
+  CHECK_FALSE(std::filesystem::exists(dir / RunDirLock::file_name));
+  { const std::optional<RunDirLock> taken = RunDirLock::try_acquire(run_dir); }
+  CHECK_FALSE(RunDirLock::is_held(run_dir));  // a lock file left by an ended holder
   CHECK(RunDirLock::try_acquire(run_dir));
 }
 

@@ -1,26 +1,15 @@
 #pragma once
 
 #include <memory>
+#include <ostream>
 #include <string>
-
-#include <nlohmann/json.hpp>
 
 #include "orchestrator/journal_replay.hpp"
 #include "orchestrator/run_observer.hpp"
 #include "search/launch_planner.hpp"
 #include "spec/job_spec.hpp"
 
-namespace autolrs::cli {
-
-/// The job a run used, from the identity in its journal ({"spec": <spec as written>, "dry_run": b}):
-/// the spec parsed again, with `run_dir` as its run dir and, for a dry run, the simulator as its
-/// trainer (the search reads the trainer's loss patterns). Relative paths in the spec are anchored
-/// at `run_dir`: the rebuilt job is for planning and reports, not for launching. Throws spec::InputError.
-spec::JobSpec job_for_identity(const nlohmann::json& identity, const std::string& run_dir);
-
-/// A fresh planner of the kind the run used, chosen from its identity: runs are AutoLRS runs
-/// (search::AutoLrsSearch); other planner kinds add their identity field and case here.
-std::unique_ptr<search::LaunchPlanner> planner_for_identity(const spec::JobSpec& job, const nlohmann::json& identity);
+namespace autolrs::session {
 
 /// A run rebuilt from its run dir's journal, without launching anything. Not movable: state()
 /// refers to its members.
@@ -39,9 +28,14 @@ struct RebuiltRun {
   orchestrator::RunState state() const;
 };
 
-/// Reads `<run_dir>/journal.jsonl` and replays it into the planner the run used. Throws
+/// Reads `<run_dir>/journal.jsonl` and replays it into a planner of the kind the run used (an
+/// AutoLRS run, a baseline or a range test: its identity says, see make_planner). Throws
 /// spec::InputError (field "RUN_DIR") when run_dir holds no journal, or naming the journal's line
 /// when it is corrupt or does not replay.
 std::unique_ptr<RebuiltRun> rebuild_run(const std::string& run_dir);
 
-}  // namespace autolrs::cli
+/// `autolrs report`: writes `<run_dir>/report.html` for the run recorded there (finished or still
+/// running, of any kind) and prints "<path> (run <status>)" to `out`. Throws like rebuild_run.
+void write_report(const std::string& run_dir, std::ostream& out);
+
+}  // namespace autolrs::session

@@ -1,0 +1,93 @@
+#include "session/run_identity.hpp"
+
+#include <filesystem>
+#include <string>
+
+#include "orchestrator/journal.hpp"
+#include "session/job_loading.hpp"
+#include "spec/input_error.hpp"
+
+namespace autolrs::session {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+/// The field of an error about the identity: its record, the journal's first line.
+std::string identity_field() { return std::string(orchestrator::journal_file_name) + ":1"; }
+
+nlohmann::json kind_json(const BaselineRun& baseline) {
+  const search::ScheduleSpec& schedule = baseline.schedule;
+  const bool segmented = !search::is_piecewise_constant(schedule.shape);
+  return {{"schedule", search::to_string(schedule.shape)},
+          {"lr", schedule.peak_lr},
+          {"segments", segmented ? nlohmann::json(schedule.segments) : nlohmann::json(nullptr)}};
+}
+
+nlohmann::json kind_json(const RangeTestRun& range_test) {
+  const search::RangeTestPlan& plan = range_test.plan;
+  return {{"lr_min", plan.lr_low}, {"lr_max", plan.lr_high}, {"points", plan.points}, {"steps", plan.steps}};
+}
+
+BaselineRun baseline_from_json(const nlohmann::json& json) {
+  BaselineRun baseline;
+  const std::string name = json.at("schedule").get<std::string>();
+  const std::optional<search::ScheduleShape> shape = search::schedule_shape_from_name(name);
+  if (!shape) throw spec::InputError(identity_field(), "unknown baseline schedule \"" + name + "\"");
+  baseline.schedule.shape = *shape;
+  baseline.schedule.peak_lr = json.at("lr").get<double>();
+  if (!json.at("segments").is_null()) baseline.schedule.segments = json.at("segments").get<int>();
+  return baseline;
+}
+
+RangeTestRun range_test_from_json(const nlohmann::json& json) {
+  return RangeTestRun{search::RangeTestPlan{json.at("lr_min").get<double>(), json.at("lr_max").get<double>(),
+                                            json.at("points").get<int>(), json.at("steps").get<long>()}};
+}
+
+}  // namespace
+
+nlohmann::json identity_json(const RunIdentity& identity) {
+  nlohmann::json json = {{"spec", identity.spec}, {"dry_run", identity.dry_run}};
+  if (const auto* baseline = std::get_if<BaselineRun>(&identity.kind)) json["baseline"] = kind_json(*baseline);
+  if (const auto* range_test = std::get_if<RangeTestRun>(&identity.kind)) json["range_test"] = kind_json(*range_test);
+  return json;
+}
+
+RunIdentity identity_from_json(const nlohmann::json& json) {
+  if (!json.is_object() || !json.contains("spec")) throw spec::InputError(identity_field(), "the run's identity has no spec");
+  try {
+    RunIdentity identity{json.at("spec"), json.value("dry_run", false), AutoLrsRun{}};
+    if (json.contains("baseline")) identity.kind = baseline_from_json(json.at("baseline"));
+    if (json.contains("range_test")) identity.kind = range_test_from_json(json.at("range_test"));
+    return identity;
+  } catch (const nlohmann::json::exception& error) {
+    throw spec::InputError(identity_field(), std::string("malformed run identity: ") + error.what());
+  }
+}
+
+std::unique_ptr<search::AutoLrsSearch> make_planner(const spec::JobSpec& job, const AutoLrsRun&) {
+  return std::make_unique<search::AutoLrsSearch>(job);
+}
+
+std::unique_ptr<search::FixedSchedule> make_planner(const spec::JobSpec& job, const BaselineRun& kind) {
+  return std::make_unique<search::FixedSchedule>(job, kind.schedule);
+}
+
+std::unique_ptr<search::RangeTest> make_planner(const spec::JobSpec&, const RangeTestRun& kind) {
+  return std::make_unique<search::RangeTest>(kind.plan);
+}
+
+std::unique_ptr<search::LaunchPlanner> make_planner(const spec::JobSpec& job, const RunKind& kind) {
+  return std::visit([&](const auto& typed) -> std::unique_ptr<search::LaunchPlanner> { return make_planner(job, typed); },
+                    kind);
+}
+
+spec::JobSpec job_for_identity(const RunIdentity& identity, const std::string& run_dir) {
+  spec::JobSpec job = spec::parse_job_spec(identity.spec.dump(), (fs::path(run_dir) / orchestrator::journal_file_name).string());
+  job.run_dir = run_dir;
+  if (identity.dry_run) job.trainer = simulator_trainer(self_executable(), job);
+  return job;
+}
+
+}  // namespace autolrs::session

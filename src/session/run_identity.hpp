@@ -1,0 +1,60 @@
+#pragma once
+
+#include <memory>
+#include <string>
+#include <variant>
+
+#include <nlohmann/json.hpp>
+
+#include "search/autolrs_search.hpp"
+#include "search/fixed_schedule.hpp"
+#include "search/launch_planner.hpp"
+#include "search/range_test.hpp"
+#include "spec/job_spec.hpp"
+
+namespace autolrs::session {
+
+/// `autolrs run`: the AutoLRS search (search::AutoLrsSearch).
+struct AutoLrsRun {};
+/// `autolrs baseline`: a fixed schedule (search::FixedSchedule).
+struct BaselineRun {
+  search::ScheduleSpec schedule;
+};
+/// `autolrs range-test`: the LR range test (search::RangeTest).
+struct RangeTestRun {
+  search::RangeTestPlan plan;
+};
+/// The kinds of run a run directory can hold, each with what its planner needs.
+using RunKind = std::variant<AutoLrsRun, BaselineRun, RangeTestRun>;
+
+/// What identifies a run across its resumes; stored in its journal's first record (JSON form below),
+/// and compared on --resume, so that a resume with another spec, mode or kind is refused.
+struct RunIdentity {
+  nlohmann::json spec;   ///< the spec as written (spec::JobSpec::source)
+  bool dry_run = false;  ///< the trainer is the built-in simulator
+  RunKind kind;
+};
+
+/// {"spec": ..., "dry_run": b} plus, for a baseline, "baseline": {"schedule": name, "lr": peak,
+/// "segments": K or null for constant and step} and, for a range test, "range_test": {"lr_min",
+/// "lr_max", "points", "steps"}. The one JSON form of an identity: the journals of every autolrs so far.
+nlohmann::json identity_json(const RunIdentity& identity);
+/// The inverse of identity_json. Throws spec::InputError("journal.jsonl:1", ...) when `json` is no
+/// run identity.
+RunIdentity identity_from_json(const nlohmann::json& json);
+
+/// A fresh planner for a run of `kind` on `job`, in its initial state: the one mapping from a run's
+/// kind to its planner, for new runs, resumes and rebuilds alike. The typed overloads serve callers
+/// that need the planner's own interface (the range test's analysis).
+std::unique_ptr<search::LaunchPlanner> make_planner(const spec::JobSpec& job, const RunKind& kind);
+std::unique_ptr<search::AutoLrsSearch> make_planner(const spec::JobSpec& job, const AutoLrsRun& kind);
+std::unique_ptr<search::FixedSchedule> make_planner(const spec::JobSpec& job, const BaselineRun& kind);
+std::unique_ptr<search::RangeTest> make_planner(const spec::JobSpec& job, const RangeTestRun& kind);
+
+/// The job a recorded run used, from its identity: the spec parsed again, with `run_dir` as its run
+/// dir and, for a dry run, the simulator as its trainer (the search reads the trainer's loss
+/// patterns). Relative paths in the spec are anchored at `run_dir`: the job is for planning and
+/// reports, not for launching. Throws spec::InputError.
+spec::JobSpec job_for_identity(const RunIdentity& identity, const std::string& run_dir);
+
+}  // namespace autolrs::session

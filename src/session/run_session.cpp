@@ -1,0 +1,128 @@
+#include "session/run_session.hpp"
+
+#include <unistd.h>
+
+#include <csignal>
+#include <filesystem>
+#include <iostream>
+#include <memory>
+
+#include "console/console_mode.hpp"
+#include "console/range_test_lines.hpp"
+#include "orchestrator/run_orchestrator.hpp"
+#include "process/leftover_processes.hpp"
+#include "report/html_report_writer.hpp"
+#include "report/range_test_plot.hpp"
+#include "search/stage_plan.hpp"
+#include "session/run_dir.hpp"
+#include "spec/command_template.hpp"
+#include "storage/atomic_file.hpp"
+
+namespace autolrs::session {
+
+namespace {
+
+std::atomic<int> g_stop_signal{0};
+
+extern "C" void record_stop_signal(int signal_number) { g_stop_signal.store(signal_number); }
+
+/// The lock of a prepared run dir, after ending what a killed predecessor left running there.
+storage::RunDirLock prepared(const spec::JobSpec& job, bool resume) {
+  storage::RunDirLock lock = prepare_run_dir(job.run_dir, resume);
+  if (resume) process::kill_processes_with_env(orchestrator::run_dir_env_var, job.run_dir);
+  return lock;
+}
+
+/// 128 + the signal that interrupted the run (SIGTERM when none is recorded).
+int interrupted_status(const RunSession& session) {
+  return 128 + (session.stop_signal() != 0 ? session.stop_signal() : SIGTERM);
+}
+
+}  // namespace
+
+std::atomic<int>& install_stop_handlers() {
+  g_stop_signal.store(0);
+  struct sigaction action {};
+  action.sa_handler = record_stop_signal;
+  sigemptyset(&action.sa_mask);
+  for (int signal_number : {SIGINT, SIGTERM, SIGUSR1}) sigaction(signal_number, &action, nullptr);
+  return g_stop_signal;
+}
+
+RunSession::RunSession(spec::JobSpec job, const RunIdentity& identity, bool resume)
+    : m_job(std::move(job)),
+      m_identity(identity_json(identity)),
+      m_resume(resume),
+      m_lock(prepared(m_job, resume)),
+      m_stop_signal(install_stop_handlers()),
+      m_launcher(&m_stop_signal),
+      m_journal(m_job.run_dir),
+      m_checkpoints(m_job.run_dir),
+      m_outputs(m_job.run_dir) {}
+
+orchestrator::RunStatus RunSession::run(search::LaunchPlanner& planner, const std::vector<orchestrator::RunObserver*>& observers) {
+  std::vector<orchestrator::RunObserver*> all_observers{&m_outputs};
+  all_observers.insert(all_observers.end(), observers.begin(), observers.end());
+  orchestrator::RunOrchestrator orchestrator(
+      m_job, m_identity,
+      orchestrator::RunContext{m_launcher, m_journal, m_checkpoints, m_clock, all_observers, &m_stop_signal});
+  return orchestrator.run(planner, m_resume);
+}
+
+void RunSession::remove_checkpoints() {
+  for (const std::filesystem::directory_entry& entry : std::filesystem::directory_iterator(m_checkpoints.root())) {
+    m_checkpoints.remove(entry.path().string());
+  }
+}
+
+int run_training(const spec::JobSpec& job, const RunIdentity& identity, bool resume, const std::string& command,
+                 const ConsoleOptions& console_options) {
+  RunSession session(job, identity, resume);
+  const std::unique_ptr<search::LaunchPlanner> planner = make_planner(session.job(), identity.kind);
+  report::HtmlReportWriter html_report(job.run_dir, session.clock());
+  const std::unique_ptr<orchestrator::RunObserver> console = console::make_console_reporter(
+      console::choose_console_mode(console_options.quiet, console_options.log_format, ::isatty(STDOUT_FILENO) == 1),
+      std::cout, session.clock(), search::planned_compute_steps(job));
+  const orchestrator::RunStatus status = session.run(*planner, {&html_report, console.get()});
+  const std::string resume_command =
+      command + (identity.dry_run ? " --dry-run" : "") + " --run-dir " + job.run_dir + " --resume";
+  switch (status) {
+    case orchestrator::RunStatus::completed: return 0;
+    case orchestrator::RunStatus::failed:
+      std::cerr << "autolrs: the run failed (see above); once the cause is fixed, continue with: " << resume_command << "\n";
+      return 1;
+    case orchestrator::RunStatus::interrupted:
+    case orchestrator::RunStatus::running: break;
+  }
+  std::cerr << "autolrs: interrupted; continue with: " << resume_command << "\n";
+  return interrupted_status(session);
+}
+
+int run_range_test(const spec::JobSpec& job, bool dry_run, const search::RangeTestPlan& plan, std::ostream& out) {
+  const RangeTestRun kind{plan};
+  RunSession session(job, RunIdentity{job.source, dry_run, kind}, false);
+  out << "range test: " << plan.points << " LRs from " << spec::format_number(plan.lr_low) << " to "
+      << spec::format_number(plan.lr_high) << ", " << plan.steps << " steps each from "
+      << job.initial_checkpoint.value_or("scratch") << "; run dir " << job.run_dir << "\n";
+  const std::unique_ptr<search::RangeTest> planner = make_planner(session.job(), kind);
+  console::RangeTestLines lines(out);
+  const orchestrator::RunStatus status = session.run(*planner, {&lines});
+  // The launches' checkpoints serve nothing after the test, and may be large.
+  session.remove_checkpoints();
+  if (status == orchestrator::RunStatus::interrupted) {
+    std::cerr << "autolrs: range test interrupted\n";
+    return interrupted_status(session);
+  }
+  if (planner->failure()) {
+    std::cerr << "autolrs: " << *planner->failure() << "\n";
+    return 1;
+  }
+  const search::RangeTestAnalysis analysis = search::analyze_range_test(planner->points());
+  console::print_range_test_analysis(analysis, out);
+  const std::string plot = job.run_dir + "/range_test.svg";
+  storage::write_file_atomically(plot, report::range_test_svg(analysis));
+  out << "plot: " << plot << "\n";
+  return analysis.lr_max ? 0 : 1;
+}
+
+}  // namespace autolrs::session
