@@ -43,6 +43,16 @@ void BM_Forecast(benchmark::State& state) {
 }
 BENCHMARK(BM_Forecast)->Arg(100)->Arg(1000)->Arg(1000000)->Unit(benchmark::kMicrosecond);
 
+/// The same with the exponential family alone (the paper preset's forecasts).
+void BM_ForecastExponential(benchmark::State& state) {
+  const Probe probe = make_probe(static_cast<int>(state.range(0)), 1);
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(forecast_loss(probe.steps, probe.losses, 10.0 * state.range(0), SeriesKind::train,
+                                           ForecastFamily::exponential));
+  }
+}
+BENCHMARK(BM_ForecastExponential)->Arg(100)->Arg(1000)->Arg(1000000)->Unit(benchmark::kMicrosecond);
+
 void BM_GpFit(benchmark::State& state) {
   std::vector<double> x, y, noise;
   for (int i = 0; i < state.range(0); ++i) {

@@ -81,7 +81,10 @@ TEST_CASE("cli::run_forecast prints one JSON object with the fit and its status"
     CHECK(json.at("points_used") == 60);
     CHECK(json.at("residual_scale").get<double>() < 1e-6);
     CHECK(json.at("prediction_std").get<double>() < 1e-6);
-    CHECK(json.size() == 8);
+    CHECK(json.at("shape") == "exponential");
+    CHECK(json.at("t0") == 0.0);
+    CHECK(json.at("power_law_weight") == 0.0);
+    CHECK(json.size() == 11);
   }
   SUBCASE("bare losses from stdin sit at steps 0, 1, 2, ...") {
     StdinFeed feed("\n" + exponential_lines(false, 1.0, -0.1, 1.0) + "\n\n");
@@ -121,12 +124,48 @@ TEST_CASE("cli::read_loss_series rejects unusable input with the line it is on")
   CHECK(series.losses == std::vector<double>{2.0, 1.5});
 }
 
-TEST_CASE("cli::run_forecast rejects a missing file, a bad kind and a non-finite horizon") {
+TEST_CASE("cli::main_entry forecast --family chooses the curves: exponential alone, or with a power law") {
+  // 3 (t + 20)^-0.8 + 0.4 at steps 0..199: the default fits the power law, --family exponential
+  // keeps the paper's exponential, which levels off higher.
+  TempDir directory;
+  std::string text = "step,loss\n";
+  char line[96];
+  for (int t = 0; t < 200; ++t) {
+    std::snprintf(line, sizeof line, "%d,%.17g\n", t, 3 * std::pow(t + 20.0, -0.8) + 0.4);
+    text += line;
+  }
+  write_text(directory / "power_law.csv", text);
+  const auto forecast = [&](std::vector<std::string> extra) {
+    std::vector<std::string> args{"autolrs", "forecast", (directory / "power_law.csv").string(), "--horizon", "2000"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    StreamCapture out(std::cout);
+    CHECK(main_with(args) == 0);
+    return nlohmann::json::parse(out.text());
+  };
+  const double truth = 3 * std::pow(2020.0, -0.8) + 0.4;
+  const nlohmann::json either = forecast({});
+  CHECK(either.at("shape") == "power_law");
+  CHECK(either.at("power_law_weight").get<double>() > 0.999);
+  CHECK(either.at("b").get<double>() < 0);
+  CHECK(either.at("prediction").get<double>() == doctest::Approx(truth).epsilon(0.01));
+  const nlohmann::json exponential = forecast({"--family", "exponential"});
+  CHECK(exponential.at("shape") == "exponential");
+  CHECK(exponential.at("power_law_weight") == 0.0);
+  CHECK(exponential.at("prediction").get<double>() > 1.05 * truth);
+  StreamCapture err(std::cerr);
+  CHECK(main_with({"autolrs", "forecast", (directory / "power_law.csv").string(), "--horizon", "2000", "--family",
+                   "power_law"}) == 2);
+}
+
+TEST_CASE("cli::run_forecast rejects a missing file, a bad kind or family and a non-finite horizon") {
   CHECK_THROWS_WITH_AS(autolrs::cli::run_forecast({"/nonexistent/losses.csv", 10, "train"}),
                        "/nonexistent/losses.csv: cannot open", autolrs::spec::InputError);
   CHECK_THROWS_WITH_AS(autolrs::cli::run_forecast({"-", 10, "test"}), "--kind: must be train or val, got 'test'",
                        autolrs::spec::InputError);
   CHECK_THROWS_WITH_AS(autolrs::cli::run_forecast({"-", INFINITY, "train"}), "--horizon: must be finite",
+                       autolrs::spec::InputError);
+  CHECK_THROWS_WITH_AS(autolrs::cli::run_forecast({"-", 10, "train", "power_law"}),
+                       "--family: must be exponential_or_power_law or exponential, got 'power_law'",
                        autolrs::spec::InputError);
 }
 

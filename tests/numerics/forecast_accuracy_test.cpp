@@ -97,22 +97,20 @@ std::string table(const std::map<std::string, KindSummary>& summaries) {
 }  // namespace
 
 TEST_CASE("numerics::forecast_loss beats the original AutoLRS forecaster at 10x the window on every kind") {
-  // Guards per kind: ours at most {median, p90} relative error (measured, with headroom), and
-  // whether our median must beat the original's. It need not on the misspecified power-law curves
-  // only: an exponential fitted to the whole window over-predicts them (bias +19%); the original errs
-  // less because it under-predicts every exponential kind by 4-5% (the bias column), not by fitting
-  // better. Weighting the window's tail, or switching to a late-window fit when the decay slows, wins
-  // this kind only by losing to the original on medium 2% and val medium (median or p90).
+  // Guards per kind: ours at most {median, p90} relative error (measured, with headroom), and a
+  // median and a p90 below the original's. On the power-law kinds an exponential alone over-predicts
+  // (bias +19%, +20%: it levels off where the curve keeps falling); the power law's weight, as large
+  // as the window's evidence for it, takes most of that away. The other kinds pay for it a little:
+  // noisy exponentials give the power law some weight by chance.
   struct Guard {
     double median, p90;
-    bool median_beats_original;
   };
   const std::map<std::string, Guard> guards = {
-      {"train fast 2%", {0.006, 0.02, true}},      {"train medium 2%", {0.025, 0.09, true}},
-      {"train slow 2%", {0.15, 0.40, true}},       {"train medium 10%", {0.12, 0.45, true}},
-      {"train slow 10%", {0.27, 0.70, true}},      {"train medium 5% spikes", {0.07, 0.25, true}},
-      {"train power-law 2%", {0.23, 0.55, false}}, {"val medium 1%", {0.025, 0.12, true}},
-      {"val slow 1%", {0.16, 0.50, true}},
+      {"train fast 2%", {0.006, 0.02}},      {"train medium 2%", {0.025, 0.09}},
+      {"train slow 2%", {0.15, 0.40}},       {"train medium 10%", {0.12, 0.45}},
+      {"train slow 10%", {0.27, 0.70}},      {"train medium 5% spikes", {0.07, 0.25}},
+      {"train power-law 2%", {0.13, 0.34}},  {"val medium 1%", {0.025, 0.12}},
+      {"val slow 1%", {0.16, 0.50}},         {"val power-law 1%", {0.18, 0.42}},
   };
   const auto summaries = evaluate(autolrs::testing::synthetic_corpus(20260101, 200));
   MESSAGE("forecast accuracy, 200 synthetic series per kind, horizon 10x the window:\n" << table(summaries));
@@ -125,8 +123,8 @@ TEST_CASE("numerics::forecast_loss beats the original AutoLRS forecaster at 10x 
     CHECK(summary.ours.failures == 0);
     CHECK(summary.ours.quantile(0.5) <= guard.median);
     CHECK(summary.ours.quantile(0.9) <= guard.p90);
-    if (guard.median_beats_original) CHECK(summary.ours.quantile(0.5) < summary.baseline.quantile(0.5));
-    if (kind.find("power-law") == std::string::npos) CHECK(summary.ours.quantile(0.9) < summary.baseline.quantile(0.9));
+    CHECK(summary.ours.quantile(0.5) < summary.baseline.quantile(0.5));
+    CHECK(summary.ours.quantile(0.9) < summary.baseline.quantile(0.9));
   }
   // Across the noisy kinds the original fails to give a finite forecast on some series.
   CHECK(summaries.at("train slow 10%").baseline.failures > 0);

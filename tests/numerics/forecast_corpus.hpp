@@ -30,15 +30,17 @@ struct CorpusSeries {
 };
 
 /// Shape and noise of one synthetic kind. Curves are c + a exp(-r t) (or, when `power_law`, the
-/// misspecified c + a (1 + t / tau)^-1 with tau = window / rate_times_window), times (1 + noise N(0,1)),
-/// with a fraction of points multiplied by U[1.5, 3] (loss spikes).
+/// power law c + a (1 + r t / k)^-k with exponent k, which the exponential misses), times
+/// (1 + noise N(0,1)), with a fraction of points multiplied by U[1.5, 3] (loss spikes).
 struct SyntheticKind {
   std::string name;
   numerics::SeriesKind series_kind;
-  double rate_min, rate_max;  ///< decay rate times the window length
+  double rate_min, rate_max;  ///< decay rate times the window length (the power law's initial rate)
   double noise;               ///< relative Gaussian noise
   double spike_fraction;
   bool power_law = false;
+  double exponent_min = 1, exponent_max = 1;  ///< the power law's exponent k, drawn when they differ
+  int points_min = 0, points_max = 0;         ///< validation points, drawn when set (else 16)
 };
 
 inline std::vector<SyntheticKind> synthetic_kinds() {
@@ -53,11 +55,15 @@ inline std::vector<SyntheticKind> synthetic_kinds() {
       {"train power-law 2%", SeriesKind::train, 1.0, 5.0, 0.02, 0.0, true},
       {"val medium 1%", SeriesKind::val, 1.0, 3.0, 0.01, 0.0},
       {"val slow 1%", SeriesKind::val, 0.3, 1.0, 0.01, 0.0},
+      // Few validation points of a slowly decaying curve, as a gradient-boosting trainer evaluates.
+      {"val power-law 1%", SeriesKind::val, 1.0, 5.0, 0.01, 0.0, true, 0.5, 1.0, 15, 20},
   };
 }
 
 /// `count` series of each synthetic kind: training windows are steps 1..100, validation windows 16
-/// evaluations every 6 steps; the horizon is step 1000 (10x the window). Deterministic in `seed`.
+/// evaluations every 6 steps (or `points_min`..`points_max` of them); the horizon is 10x the window
+/// (step 1000 for the fixed windows). Deterministic in `seed`; a kind draws only what it uses, so
+/// adding a kind at the end leaves the series of the others as they were.
 inline std::vector<CorpusSeries> synthetic_corpus(std::uint64_t seed, int count) {
   std::mt19937_64 random(seed);
   std::uniform_real_distribution<double> unit(0.0, 1.0);
@@ -66,14 +72,19 @@ inline std::vector<CorpusSeries> synthetic_corpus(std::uint64_t seed, int count)
   std::vector<CorpusSeries> corpus;
   for (const SyntheticKind& kind : synthetic_kinds()) {
     const bool train = kind.series_kind == numerics::SeriesKind::train;
-    const double window = train ? 100 : 96, spacing = train ? 1 : 6;
+    const double spacing = train ? 1 : 6;
     for (int i = 0; i < count; ++i) {
+      const double points = kind.points_max > 0 ? std::floor(uniform(kind.points_min, kind.points_max + 1.0)) : 0;
+      const double window = points > 0 ? points * spacing : train ? 100 : 96;
+      const double horizon = points > 0 ? 10 * window : 1000;
       const double c = uniform(0.3, 2.0), a = uniform(0.3, 2.0);
       const double rate = uniform(kind.rate_min, kind.rate_max) / window;
+      const double exponent = kind.exponent_max > kind.exponent_min ? uniform(kind.exponent_min, kind.exponent_max)
+                                                                     : kind.exponent_min;
       const auto curve = [&](double t) {
-        return kind.power_law ? c + a / (1 + t * rate) : c + a * std::exp(-rate * t);
+        return kind.power_law ? c + a * std::pow(1 + t * rate / exponent, -exponent) : c + a * std::exp(-rate * t);
       };
-      CorpusSeries series{kind.name, kind.series_kind, {}, {}, 1000, curve(1000)};
+      CorpusSeries series{kind.name, kind.series_kind, {}, {}, horizon, curve(horizon)};
       for (double t = spacing; t <= window; t += spacing) {
         double loss = curve(t) * (1 + kind.noise * gaussian(random));
         if (unit(random) < kind.spike_fraction) loss *= uniform(1.5, 3.0);
