@@ -24,7 +24,7 @@ std::string self_executable() {
 
 spec::TrainerSpec simulator_trainer(const std::string& autolrs_binary, const spec::JobSpec& job) {
   spec::TrainerSpec trainer = job.trainer;
-  trainer.command = {autolrs_binary, "simulate", "--lr", "{lr}", "--steps", "{steps}",
+  trainer.command = {autolrs_binary, "simulate", "--lr", "{lr}", "--lr-end", "{lr_end}", "--steps", "{steps}",
                      "--save", "{save_checkpoint}", "--seed", "{seed}"};
   for (const auto& [name, value] : job.simulator_options) {
     std::string option = "--" + name;

@@ -19,9 +19,11 @@ std::string identity_field() { return std::string(orchestrator::journal_file_nam
 nlohmann::json kind_json(const BaselineRun& baseline) {
   const search::ScheduleSpec& schedule = baseline.schedule;
   const bool segmented = !search::is_piecewise_constant(schedule.shape);
-  return {{"schedule", search::to_string(schedule.shape)},
-          {"lr", schedule.peak_lr},
-          {"segments", segmented ? nlohmann::json(schedule.segments) : nlohmann::json(nullptr)}};
+  nlohmann::json json = {{"schedule", search::to_string(schedule.shape)},
+                         {"lr", schedule.peak_lr},
+                         {"segments", segmented ? nlohmann::json(schedule.segments) : nlohmann::json(nullptr)}};
+  if (schedule.shape == search::ScheduleShape::wsd) json["cooldown"] = schedule.cooldown_fraction;
+  return json;
 }
 
 nlohmann::json kind_json(const RangeTestRun& range_test) {
@@ -37,6 +39,7 @@ BaselineRun baseline_from_json(const nlohmann::json& json) {
   baseline.schedule.shape = *shape;
   baseline.schedule.peak_lr = json.at("lr").get<double>();
   if (!json.at("segments").is_null()) baseline.schedule.segments = json.at("segments").get<int>();
+  if (json.contains("cooldown")) baseline.schedule.cooldown_fraction = json.at("cooldown").get<double>();
   return baseline;
 }
 
@@ -71,7 +74,9 @@ std::unique_ptr<search::AutoLrsSearch> make_planner(const spec::JobSpec& job, co
 }
 
 std::unique_ptr<search::FixedSchedule> make_planner(const spec::JobSpec& job, const BaselineRun& kind) {
-  return std::make_unique<search::FixedSchedule>(job, kind.schedule);
+  search::ScheduleSpec schedule = kind.schedule;
+  schedule.ramps = job.trainer.takes_lr_ramps();  // a fact of the spec, which the identity holds
+  return std::make_unique<search::FixedSchedule>(job, schedule);
 }
 
 std::unique_ptr<search::RangeTest> make_planner(const spec::JobSpec&, const RangeTestRun& kind) {

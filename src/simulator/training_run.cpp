@@ -60,7 +60,10 @@ void check_training_options(const TrainingOptions& options) {
   require(std::isfinite(options.lr) && options.lr >= 0, "--lr", "must be finite and >= 0");
   require(options.steps >= 0, "--steps", "must be >= 0");
   require(!options.save_path.empty(), "--save", "is required");
+  require(!options.lr_end || (std::isfinite(*options.lr_end) && *options.lr_end >= 0), "--lr-end",
+          "must be finite and >= 0");
   require(options.val_every >= 1, "--val-every", "must be >= 1");
+  require(options.val_examples >= 0, "--val-examples", "must be >= 0");
   require(std::isfinite(options.step_ms) && options.step_ms >= 0, "--step-ms", "must be finite and >= 0");
   require(std::isfinite(options.startup_ms) && options.startup_ms >= 0, "--startup-ms", "must be finite and >= 0");
   require(options.faults.long_line_bytes >= 0, "--long-line-bytes", "must be >= 0");
@@ -73,7 +76,8 @@ int run_training(const TrainingOptions& options, TrainingIo& io) {
   Start start = resolve_start(options, io);
   Simulator simulator(start.task);
   State& state = start.state;
-  const FaultPlan faults = faults_for_lr(options.faults, options.lr);
+  // The faults follow the launch's highest LR.
+  const FaultPlan faults = faults_for_lr(options.faults, std::max(options.lr, options.lr_end.value_or(0)));
   const auto sleep_ms = [&](double milliseconds) {
     if (milliseconds > 0) io.sleep_ms(milliseconds);
   };
@@ -89,9 +93,16 @@ int run_training(const TrainingOptions& options, TrainingIo& io) {
   }
   sleep_ms(options.startup_ms);
 
+  const ValidationSet validation_set(start.task, state.seed, options.val_examples);
+  const std::int64_t first_step = state.global_step + 1;
   const std::int64_t last_step = state.global_step + options.steps;
+  const auto lr_of_step = [&](std::int64_t step) {
+    if (!options.lr_end) return options.lr;
+    const double k = static_cast<double>(step - first_step);
+    return options.lr + (*options.lr_end - options.lr) * k / static_cast<double>(options.steps);
+  };
   auto print_val = [&] {
-    io.write_out("step=" + std::to_string(state.global_step) + " val_loss=" + format_loss(simulator.noise_free_loss(state)) + "\n");
+    io.write_out("step=" + std::to_string(state.global_step) + " val_loss=" + format_loss(validation_set.loss(state)) + "\n");
   };
   if (options.steps == 0) print_val();
   while (state.global_step < last_step) {
@@ -108,7 +119,7 @@ int run_training(const TrainingOptions& options, TrainingIo& io) {
         break;
     }
     if (poisoned_at(faults, step)) std::fill(state.theta.begin(), state.theta.end(), std::numeric_limits<double>::quiet_NaN());
-    const double loss = simulator.step(state, options.lr);
+    const double loss = simulator.step(state, lr_of_step(step));
     if (faults.junk_lines) io.write_out(junk_before_line(step));
     io.write_out("step=" + std::to_string(step) + " loss=" + format_loss(loss) + "\n");
     if (step % options.val_every == 0 || step == last_step) print_val();
