@@ -114,11 +114,7 @@ int run_forecast(const ForecastOptions& options) {
       options.kind == "val" ? numerics::SeriesKind::val : numerics::SeriesKind::train,
       options.family == "exponential" ? numerics::ForecastFamily::exponential
                                       : numerics::ForecastFamily::exponential_or_power_law);
-  nlohmann::json json = forecast;
-  // Not (yet) in the journal's Forecast JSON (search/numerics_json.cpp): what a, b, c describe.
-  json["shape"] = numerics::to_string(forecast.shape);
-  json["t0"] = forecast.t0;
-  json["power_law_weight"] = forecast.power_law_weight;
+  const nlohmann::json json = forecast;
   std::cout << json.dump() << "\n";
   return 0;
 }

@@ -307,7 +307,8 @@ void AutoLrsSearch::record_probe(const LaunchRequest& request, const LaunchOutco
       losses.push_back(point.loss);
     }
     const numerics::Forecast forecast = numerics::forecast_loss(
-        steps, losses, static_cast<double>(stage.steps), from_val ? numerics::SeriesKind::val : numerics::SeriesKind::train);
+        steps, losses, static_cast<double>(stage.steps), from_val ? numerics::SeriesKind::val : numerics::SeriesKind::train,
+        m_strategy.forecast_family);
     probe.forecast = forecast;
     probe.forecast_from_val = from_val;
     switch (forecast.status) {

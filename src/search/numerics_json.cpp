@@ -51,7 +51,10 @@ void to_json(nlohmann::json& json, const Forecast& forecast) {
           {"residual_scale", forecast.residual_scale},
           {"prediction_std", forecast.prediction_std},
           {"points_used", forecast.points_used},
-          {"status", to_string(forecast.status)}};
+          {"status", to_string(forecast.status)},
+          {"shape", to_string(forecast.shape)},
+          {"t0", forecast.t0},
+          {"power_law_weight", forecast.power_law_weight}};
 }
 
 void from_json(const nlohmann::json& json, Forecast& forecast) {
@@ -63,6 +66,10 @@ void from_json(const nlohmann::json& json, Forecast& forecast) {
   json.at("residual_scale").get_to(forecast.residual_scale);
   json.at("prediction_std").get_to(forecast.prediction_std);
   json.at("points_used").get_to(forecast.points_used);
+  // Journals written before the power-law family hold exponentials only.
+  forecast.shape = json.value("shape", "exponential") == "power_law" ? CurveShape::power_law : CurveShape::exponential;
+  forecast.t0 = json.value("t0", 0.0);
+  forecast.power_law_weight = json.value("power_law_weight", 0.0);
 }
 
 }  // namespace autolrs::numerics

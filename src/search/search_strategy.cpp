@@ -7,7 +7,10 @@ namespace autolrs::search {
 
 SearchStrategy strategy_for(const spec::SearchSpec& search) {
   SearchStrategy strategy;
-  if (search.preset == "paper") return strategy;
+  if (search.preset == "paper") {
+    strategy.forecast_family = numerics::ForecastFamily::exponential;
+    return strategy;
+  }
   strategy.continue_from_winner = true;
   if (search.preset == "fast") {
     strategy.lr_window_factor = 30;

@@ -3,12 +3,16 @@
 #include <optional>
 #include <vector>
 
+#include "numerics/forecaster.hpp"
 #include "spec/job_spec.hpp"
 
 namespace autolrs::search {
 
 /// The search's behaviour, fixed by the spec's `search.preset`.
 struct SearchStrategy {
+  /// The curves probes' loss series are forecast with: the paper's exponential, or ours, which
+  /// averages in a power law where the data support one (numerics::forecast_loss).
+  numerics::ForecastFamily forecast_family = numerics::ForecastFamily::exponential_or_power_law;
   /// The stage launch continues from the winning probe's checkpoint for τ - τ′ steps, instead of
   /// training all τ steps again from the stage's start checkpoint.
   bool continue_from_winner = false;

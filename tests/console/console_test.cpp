@@ -49,7 +49,7 @@ struct Fixture {
     record.lr = 0.01;
     record.steps = 50;
     record.status = search::ProbeStatus::succeeded;
-    record.forecast = numerics::Forecast{numerics::ForecastStatus::ok, 0.3, 0, 0, 0, 0, 0.05, 3};
+    record.forecast = numerics::Forecast{.status = numerics::ForecastStatus::ok, .prediction = 0.3, .prediction_std = 0.05, .points_used = 3};
     record.judged_by = search::ProbeJudgement::forecast;
     progress.probe_steps = 50;
     report.request = probe;
