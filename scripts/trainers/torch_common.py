@@ -1,13 +1,19 @@
-"""What the PyTorch example trainers share: the protocol's command-line flags, the LR of a launch's step
-(constant or a ramp), the seed of a step's minibatch and the atomic checkpoint save. See
-docs/trainer-protocol.md for the protocol these implement."""
+"""What the PyTorch example trainers (torch_digits.py, torch_charlm.py) share: the protocol's command-line
+flags, the LR of a launch's step (constant or a ramp), the optimizers, the seed of a step's minibatch and
+the atomic checkpoint save. See docs/trainer-protocol.md for the protocol these implement."""
 import math
 import os
 import tempfile
 
 import torch
 
-MOMENTUM = 0.9  # SGD's momentum
+import schedule_free
+
+OPTIMIZERS = ("sgd", "adamw", "sf-sgd", "sf-adamw")
+MOMENTUM = 0.9  # SGD's momentum, and β of the Schedule-Free optimizers (their interpolation y = (1−β)z + βx)
+ADAM_BETA2 = 0.999
+ADAM_EPS = 1e-8
+WEIGHT_DECAY = 0.01  # adamw and sf-adamw only (torch.optim.AdamW's default); sgd and sf-sgd have none
 
 
 def add_launch_arguments(parser, batch_size, val_every):
@@ -20,6 +26,9 @@ def add_launch_arguments(parser, batch_size, val_every):
     parser.add_argument("--save", required=True, help="checkpoint path written when the launch ends")
     parser.add_argument("--load", help="checkpoint to start from (model, optimizer, global step)")
     parser.add_argument("--seed", type=int, default=0, help="seeds the initial weights and the minibatch order")
+    parser.add_argument("--optimizer", choices=OPTIMIZERS, default="sgd",
+                        help="sgd: momentum 0.9; adamw: weight decay 0.01; sf-sgd, sf-adamw: Schedule-Free "
+                             "(Defazio et al. 2024), β = 0.9; a checkpoint continues only with the optimizer it was saved by")
     parser.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto",
                         help="auto: cuda when available, cpu otherwise")
     parser.add_argument("--val-every", type=int, default=val_every, help="validation loss every K global steps")
@@ -64,6 +73,28 @@ def resolve_device(choice):
     return choice
 
 
+def make_optimizer(name, parameters, lr):
+    """One of OPTIMIZERS over `parameters`. The Schedule-Free ones keep the parameters at their averaged
+    iterate x between steps; call begin_step before each forward pass that is followed by step()."""
+    if name == "sgd":
+        return torch.optim.SGD(parameters, lr=lr, momentum=MOMENTUM)
+    if name == "adamw":
+        return torch.optim.AdamW(parameters, lr=lr, betas=(MOMENTUM, ADAM_BETA2), eps=ADAM_EPS,
+                                 weight_decay=WEIGHT_DECAY)
+    if name == "sf-sgd":
+        return schedule_free.ScheduleFreeSGD(parameters, lr=lr, beta=MOMENTUM)
+    if name == "sf-adamw":
+        return schedule_free.ScheduleFreeAdamW(parameters, lr=lr, beta=MOMENTUM, beta2=ADAM_BETA2, eps=ADAM_EPS,
+                                               weight_decay=WEIGHT_DECAY)
+    raise ValueError(f"unknown optimizer {name!r}")
+
+
+def begin_step(optimizer):
+    """Moves the parameters to where the next gradient is taken: y for Schedule-Free, nowhere otherwise."""
+    if isinstance(optimizer, schedule_free.ScheduleFree):
+        optimizer.begin_step()
+
+
 def set_lr(optimizer, lr):
     for group in optimizer.param_groups:
         group["lr"] = lr
@@ -81,23 +112,27 @@ def mix_seed(seed, step):
     return z >> 1
 
 
-def load_checkpoint(path, checkpoint_format, trainer, device):
-    """The checkpoint dict at `path`; ValueError when it is not `trainer`'s (its `checkpoint_format`)."""
+def load_checkpoint(path, checkpoint_format, trainer, optimizer_name, device):
+    """The checkpoint dict at `path`; ValueError when it is not `trainer`'s (its `checkpoint_format`) or was
+    trained with another optimizer (checkpoints from before --optimizer existed were trained with sgd)."""
     checkpoint = torch.load(path, map_location=device)
     if not isinstance(checkpoint, dict) or checkpoint.get("format") != checkpoint_format:
         raise ValueError(f"{path}: not a {trainer} checkpoint")
+    saved_with = checkpoint.get("optimizer_name", "sgd")
+    if saved_with != optimizer_name:
+        raise ValueError(f"{path}: trained with --optimizer {saved_with}, cannot continue with {optimizer_name}")
     return checkpoint
 
 
 def start_training(args, build_model, checkpoint_format, trainer, device):
     """(model, optimizer, global step, checkpoint or None): the model from build_model() after seeding torch
-    with args.seed and its SGD optimizer (momentum MOMENTUM), both restored from args.load when given."""
+    with args.seed and its args.optimizer, both restored from args.load when given."""
     torch.manual_seed(args.seed)
     model = build_model().to(device)
-    optimizer = torch.optim.SGD(model.parameters(), lr=args.lr, momentum=MOMENTUM)
+    optimizer = make_optimizer(args.optimizer, model.parameters(), args.lr)
     if not args.load:
         return model, optimizer, 0, None
-    checkpoint = load_checkpoint(args.load, checkpoint_format, trainer, device)
+    checkpoint = load_checkpoint(args.load, checkpoint_format, trainer, args.optimizer, device)
     model.load_state_dict(checkpoint["model"])
     optimizer.load_state_dict(checkpoint["optimizer"])
     return model, optimizer, checkpoint["step"], checkpoint

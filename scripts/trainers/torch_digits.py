@@ -2,12 +2,14 @@
 """A small CNN on scikit-learn's bundled 8x8 handwritten digits, written as autolrs's trainer protocol
 asks (docs/trainer-protocol.md):
 
-  torch_digits.py --lr X [--lr-end Y] --steps N --save PATH [--load PATH] [--seed S] [--device auto|cpu|cuda]
+  torch_digits.py --lr X [--lr-end Y] --steps N --save PATH [--load PATH] [--seed S]
+                  [--optimizer sgd|adamw|sf-sgd|sf-adamw] [--device auto|cpu|cuda]
                   [--val-every K] [--batch-size B] [--threads T]
 
 * starts from model + optimizer state + global step in --load when given (a fresh, seed-initialised
-  model otherwise), trains exactly --steps SGD steps (momentum 0.9) at the constant --lr, or along the
-  ramp --lr → --lr-end (step k of N at lr + (lr_end − lr)·k/N), also when the optimizer state was loaded; prints `step=<global step> loss=<minibatch loss>` after every step and
+  model otherwise), trains exactly --steps optimizer steps (SGD with momentum 0.9 by default) at the
+  constant --lr, or along the ramp --lr → --lr-end (step k of N at lr + (lr_end − lr)·k/N), also when
+  the optimizer state was loaded; prints `step=<global step> loss=<minibatch loss>` after every step and
   `step=<global step> val_loss=<held-out loss>` every --val-every global steps and after the last one;
 * the minibatch of global step t depends only on (seed, t), so launches from one checkpoint replay the
   same data, and a run split into launches prints the same losses as one launch (on CPU, bit for bit);
@@ -29,7 +31,7 @@ _import_started = time.perf_counter()
 import torch  # noqa: E402  (after the environment it reads)
 import torch.nn.functional as F  # noqa: E402
 TORCH_IMPORT_SECONDS = time.perf_counter() - _import_started
-from torch_common import (add_launch_arguments, check_launch_arguments, configure_torch,  # noqa: E402
+from torch_common import (add_launch_arguments, begin_step, check_launch_arguments, configure_torch,  # noqa: E402
                           launch_lr, mix_seed, resolve_device, save_atomically, set_lr, start_training)
 
 CHECKPOINT_FORMAT = "autolrs-torch-digits-1"
@@ -141,6 +143,7 @@ def train(args):
         set_lr(optimizer, launch_lr(args.lr, args.lr_end, step - first_step, args.steps))
         indices = batch_indices(args.seed, step, len(train_y), args.batch_size).to(device)
         local = dist.shard(indices)
+        begin_step(optimizer)
         loss = F.cross_entropy(network(train_x[local]), train_y[local])
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
@@ -156,7 +159,8 @@ def train(args):
 
     if printing:
         save_atomically({"format": CHECKPOINT_FORMAT, "step": step, "seed": args.seed,
-                         "model": model.state_dict(), "optimizer": optimizer.state_dict()}, args.save)
+                         "optimizer_name": args.optimizer, "model": model.state_dict(),
+                         "optimizer": optimizer.state_dict()}, args.save)
         rate = args.steps / train_seconds if train_seconds > 0 else float("inf")
         print(f"torch_digits: device={device} world_size={dist.world_size} "
               f"import_s={TORCH_IMPORT_SECONDS:.3f} setup_s={train_started - started:.3f} train_s={train_seconds:.3f} steps_per_s={rate:.1f}",

@@ -77,6 +77,7 @@ class LaunchProtocolChecks:
             "negative lr-end": required + ["--lr-end", "-1e-3"],
             "infinite lr-end": required + ["--lr-end", "inf"],
             "negative steps": ["--lr", "0.1", "--steps", "-1", "--save", "x.pt"],
+            "unknown optimizer": required + ["--optimizer", "lion"],
             "unknown device": required + ["--device", "tpu"],
             "zero val-every": required + ["--val-every", "0"],
             "zero batch size": required + ["--batch-size", "0"],
@@ -87,7 +88,7 @@ class LaunchProtocolChecks:
             with self.subTest(name):
                 self.assertEqual(exit_status_of_parse(self.trainer, *argv), 2)
         self.assertIsNone(exit_status_of_parse(self.trainer, *required))
-        self.assertIsNone(exit_status_of_parse(self.trainer, *required, "--lr-end", "0"))
+        self.assertIsNone(exit_status_of_parse(self.trainer, *required, "--lr-end", "0", "--optimizer", "sf-adamw"))
 
     def test_prints_a_loss_line_per_step_and_val_lines_every_k_and_at_the_end(self):
         status, lines, _ = self.run_trainer("--lr", "0.05", "--steps", "12", "--val-every", "5",
@@ -101,20 +102,22 @@ class LaunchProtocolChecks:
         for line in lines:
             self.assertTrue(math.isfinite(float(line.split("=")[-1])), line)
 
-    def test_split_launches_print_the_same_losses_as_one_launch(self):
-        common = ["--lr", "0.05", "--val-every", "10", "--seed", "3"]
-        _, whole, _ = self.run_trainer(*common, "--steps", "40", "--save", str(self.dir / "whole.pt"))
-        _, first, _ = self.run_trainer(*common, "--steps", "20", "--save", str(self.dir / "half.pt"))
-        _, second, _ = self.run_trainer(*common, "--steps", "20", "--load", str(self.dir / "half.pt"),
-                                        "--save", str(self.dir / "split.pt"))
-        self.assertEqual(lines_matching(LOSS_LINE, first + second), lines_matching(LOSS_LINE, whole))
-        self.assertEqual(lines_matching(VAL_LINE, first + second), lines_matching(VAL_LINE, whole))
-        self.assertNotEqual(lines_matching(LOSS_LINE, first)[0], lines_matching(LOSS_LINE, first)[-1])
-        whole_state = torch.load(self.dir / "whole.pt")
-        split_state = torch.load(self.dir / "split.pt")
-        self.assertEqual(split_state["step"], 40)
-        for name, tensor in whole_state["model"].items():
-            self.assertTrue(torch.equal(tensor, split_state["model"][name]), name)
+    def test_split_launches_print_the_same_losses_as_one_launch_with_every_optimizer(self):
+        for optimizer, lr in (("sgd", "0.05"), ("adamw", "0.003"), ("sf-sgd", "0.05"), ("sf-adamw", "0.003")):
+            with self.subTest(optimizer):
+                common = ["--lr", lr, "--val-every", "10", "--seed", "3", "--optimizer", optimizer]
+                _, whole, _ = self.run_trainer(*common, "--steps", "40", "--save", str(self.dir / "whole.pt"))
+                _, first, _ = self.run_trainer(*common, "--steps", "20", "--save", str(self.dir / "half.pt"))
+                _, second, _ = self.run_trainer(*common, "--steps", "20", "--load", str(self.dir / "half.pt"),
+                                                "--save", str(self.dir / "split.pt"))
+                self.assertEqual(lines_matching(LOSS_LINE, first + second), lines_matching(LOSS_LINE, whole))
+                self.assertEqual(lines_matching(VAL_LINE, first + second), lines_matching(VAL_LINE, whole))
+                self.assertNotEqual(lines_matching(LOSS_LINE, first)[0], lines_matching(LOSS_LINE, first)[-1])
+                whole_state = torch.load(self.dir / "whole.pt")
+                split_state = torch.load(self.dir / "split.pt")
+                self.assertEqual(split_state["step"], 40)
+                for name, tensor in whole_state["model"].items():
+                    self.assertTrue(torch.equal(tensor, split_state["model"][name]), name)
 
     def test_a_ramp_launch_trains_its_kth_step_at_launch_lr_of_k(self):
         _, ramp, _ = self.run_trainer("--lr", "0.1", "--lr-end", "0.02", "--steps", "4",
@@ -182,10 +185,31 @@ class LaunchProtocolChecks:
                              "--save", str(self.dir / "c.pt"))
         self.assertFalse((self.dir / "c.pt").exists())
 
+    def test_a_checkpoint_continues_only_with_the_optimizer_that_saved_it(self):
+        self.run_trainer("--lr", "0.05", "--steps", "1", "--optimizer", "sf-sgd", "--save", str(self.dir / "a.pt"))
+        with self.assertRaisesRegex(ValueError, "trained with --optimizer sf-sgd, cannot continue with sgd"):
+            self.run_trainer("--lr", "0.05", "--steps", "1", "--load", str(self.dir / "a.pt"),
+                             "--save", str(self.dir / "b.pt"))
+        self.assertFalse((self.dir / "b.pt").exists())
+
     def test_checkpoint_holds_model_optimizer_and_global_step_and_nothing_else_is_left(self):
-        self.run_trainer("--lr", "0.05", "--steps", "5", "--seed", "7", "--save", str(self.dir / "c.pt"))
-        self.assertEqual(sorted(os.listdir(self.dir)), ["c.pt"])
-        state = torch.load(self.dir / "c.pt")
-        self.assertEqual((state["format"], state["step"], state["seed"]), (self.trainer.CHECKPOINT_FORMAT, 5, 7))
-        self.assertEqual(len(state["optimizer"]["state"]), len(state["model"]))
-        self.assertEqual(sorted(state["optimizer"]["state"][0]), ["momentum_buffer"])
+        for optimizer, state_names in (("sgd", ["momentum_buffer"]), ("adamw", ["exp_avg", "exp_avg_sq", "step"]),
+                                       ("sf-sgd", ["x", "z"]), ("sf-adamw", ["v", "x", "z"])):
+            with self.subTest(optimizer):
+                path = self.dir / f"{optimizer}.pt"
+                self.run_trainer("--lr", "0.01", "--steps", "5", "--seed", "7", "--optimizer", optimizer,
+                                 "--save", str(path))
+                state = torch.load(path)
+                self.assertEqual((state["format"], state["step"], state["seed"], state["optimizer_name"]),
+                                 (self.trainer.CHECKPOINT_FORMAT, 5, 7, optimizer))
+                parameters = list(state["model"].values())
+                per_parameter = state["optimizer"]["state"]
+                self.assertEqual(len(per_parameter), len(parameters))
+                self.assertEqual(sorted(per_parameter[0]), state_names)
+                if optimizer.startswith("sf-"):
+                    # the model is Schedule-Free's averaged iterate x, which is where validation happens
+                    for index, tensor in enumerate(parameters):
+                        self.assertTrue(torch.equal(tensor, per_parameter[index]["x"]))
+                    self.assertEqual(state["optimizer"]["param_groups"][0]["step"], 5)
+                    self.assertAlmostEqual(state["optimizer"]["param_groups"][0]["lr_sq_sum"], 5 * 0.01 ** 2)
+        self.assertEqual(sorted(os.listdir(self.dir)), ["adamw.pt", "sf-adamw.pt", "sf-sgd.pt", "sgd.pt"])

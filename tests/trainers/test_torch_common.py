@@ -5,7 +5,8 @@ import unittest
 import torch
 
 from protocol_checks import TempDirTest
-import torch_common  # noqa: E402  (protocol_checks puts scripts/trainers on the path)
+import schedule_free  # noqa: E402  (protocol_checks puts scripts/trainers on the path)
+import torch_common  # noqa: E402
 
 
 class LaunchLrTest(unittest.TestCase):
@@ -28,6 +29,22 @@ class LaunchLrTest(unittest.TestCase):
                 self.assertAlmostEqual(torch_common.launch_lr(lr, lr_end, steps, steps), lr_end, places=15)
 
 
+class OptimizerTest(unittest.TestCase):
+    def test_each_name_makes_its_optimizer(self):
+        expected = {"sgd": torch.optim.SGD, "adamw": torch.optim.AdamW, "sf-sgd": schedule_free.ScheduleFreeSGD,
+                    "sf-adamw": schedule_free.ScheduleFreeAdamW}
+        self.assertEqual(tuple(expected), torch_common.OPTIMIZERS)
+        for name, kind in expected.items():
+            with self.subTest(name):
+                optimizer = torch_common.make_optimizer(name, [torch.nn.Parameter(torch.zeros(2))], 0.25)
+                self.assertIs(type(optimizer), kind)
+                self.assertEqual(optimizer.param_groups[0]["lr"], 0.25)
+        sgd = torch_common.make_optimizer("sgd", [torch.nn.Parameter(torch.zeros(2))], 0.1)
+        self.assertEqual((sgd.param_groups[0]["momentum"], sgd.param_groups[0]["weight_decay"]), (0.9, 0))
+        with self.assertRaises(ValueError):
+            torch_common.make_optimizer("lion", [torch.nn.Parameter(torch.zeros(2))], 0.1)
+
+
 class SeedTest(unittest.TestCase):
     def test_mixed_seeds_fit_a_torch_generator(self):
         for seed, step in ((0, 0), (2**63, 2**40), (12345, 1)):
@@ -39,11 +56,13 @@ class SeedTest(unittest.TestCase):
 
 
 class CheckpointTest(TempDirTest):
-    def test_a_checkpoint_of_another_format_is_refused(self):
+    def test_a_checkpoint_without_an_optimizer_name_was_trained_with_sgd(self):
         torch.save({"format": "f-1", "step": 3}, self.dir / "old.pt")
-        self.assertEqual(torch_common.load_checkpoint(self.dir / "old.pt", "f-1", "t", "cpu")["step"], 3)
+        self.assertEqual(torch_common.load_checkpoint(self.dir / "old.pt", "f-1", "t", "sgd", "cpu")["step"], 3)
+        with self.assertRaisesRegex(ValueError, "trained with --optimizer sgd, cannot continue with adamw"):
+            torch_common.load_checkpoint(self.dir / "old.pt", "f-1", "t", "adamw", "cpu")
         with self.assertRaisesRegex(ValueError, "not a t checkpoint"):
-            torch_common.load_checkpoint(self.dir / "old.pt", "f-2", "t", "cpu")
+            torch_common.load_checkpoint(self.dir / "old.pt", "f-2", "t", "sgd", "cpu")
 
     def test_saving_replaces_an_existing_checkpoint_with_a_file_of_the_umask_mode(self):
         target = self.dir / "c.pt"

@@ -21,16 +21,16 @@ class ArgumentTest(unittest.TestCase):
     def test_defaults_fill_the_optional_flags(self):
         args = torch_digits.parse_args(["--lr", "0.05", "--steps", "7", "--save", "out.pt"])
         self.assertEqual((args.lr, args.steps, args.save), (0.05, 7, "out.pt"))
-        self.assertEqual((args.lr_end, args.load, args.seed, args.device, args.val_every, args.batch_size,
-                          args.threads), (None, None, 0, "auto", 50, 32, None))
+        self.assertEqual((args.lr_end, args.load, args.seed, args.optimizer, args.device, args.val_every,
+                          args.batch_size, args.threads), (None, None, 0, "sgd", "auto", 50, 32, None))
 
     def test_every_flag_is_read(self):
         args = torch_digits.parse_args(
             ["--lr", "1e-3", "--lr-end", "1e-4", "--steps", "0", "--save", "s.pt", "--load", "l.pt", "--seed", "9",
-             "--device", "cpu", "--val-every", "3", "--batch-size", "64", "--threads", "2"])
-        self.assertEqual((args.lr, args.lr_end, args.steps, args.save, args.load, args.seed, args.device,
-                          args.val_every, args.batch_size, args.threads),
-                         (1e-3, 1e-4, 0, "s.pt", "l.pt", 9, "cpu", 3, 64, 2))
+             "--optimizer", "sf-adamw", "--device", "cpu", "--val-every", "3", "--batch-size", "64", "--threads", "2"])
+        self.assertEqual((args.lr, args.lr_end, args.steps, args.save, args.load, args.seed, args.optimizer,
+                          args.device, args.val_every, args.batch_size, args.threads),
+                         (1e-3, 1e-4, 0, "s.pt", "l.pt", 9, "sf-adamw", "cpu", 3, 64, 2))
 
     @unittest.skipIf(torch.cuda.is_available(), "this machine has a CUDA device")
     def test_device_cuda_without_a_cuda_device_exits_with_status_2(self):
