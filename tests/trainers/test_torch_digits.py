@@ -3,17 +3,14 @@
 Run with Debian's Python (it has torch and scikit-learn):
     /usr/bin/python3 -m unittest discover -s tests/trainers
 """
-import json
 import os
-import re
 import subprocess
 import sys
 import unittest
 
 import torch
 
-from protocol_checks import (LOSS_LINE, REPOSITORY, TRAINERS, LaunchProtocolChecks, TempDirTest,
-                             exit_status_of_parse)
+from protocol_checks import LOSS_LINE, TRAINERS, LaunchProtocolChecks, TempDirTest, exit_status_of_parse
 import torch_digits  # noqa: E402  (protocol_checks puts scripts/trainers on the path)
 
 
@@ -77,45 +74,6 @@ class DigitsProtocolTest(LaunchProtocolChecks, TempDirTest):
         _, lines, _ = self.run_trainer("--lr", "1e20", "--steps", "6", "--save", str(self.dir / "c.pt"))
         self.assertEqual(LOSS_LINE.match(lines[-2])[2], "nan")
         self.assertEqual(lines[-1], "step=6 val_loss=nan")
-
-
-class ShippedConfigTest(unittest.TestCase):
-    """configs/torch-example.json and configs/torchrun-example.json against the trainer they launch."""
-
-    PLACEHOLDERS = {"{lr}": "0.01", "{steps}": "20", "{save_checkpoint}": "out.pt",
-                    "{load_checkpoint}": "in.pt", "{seed}": "4"}
-
-    def expand(self, template):
-        for placeholder, value in self.PLACEHOLDERS.items():
-            template = template.replace(placeholder, value)
-        return template
-
-    def test_the_trainer_accepts_the_argv_each_config_builds(self):
-        for name in ("torch-example.json", "torchrun-example.json"):
-            with self.subTest(name):
-                spec = json.loads((REPOSITORY / "configs" / name).read_text())
-                trainer = spec["trainer"]
-                command = [self.expand(part) for part in trainer["command"] + trainer["resume_args"]]
-                script = next(i for i, part in enumerate(command) if part.endswith("torch_digits.py"))
-                workdir = REPOSITORY / "configs" / trainer["workdir"]
-                self.assertEqual((workdir / command[script]).resolve(), TRAINERS / "torch_digits.py")
-                args = torch_digits.parse_args(command[script + 1:])
-                self.assertEqual((args.lr, args.steps, args.save, args.load, args.seed, args.val_every),
-                                 (0.01, 20, "out.pt", "in.pt", 4, 10))
-                self.assertEqual(trainer["env"], {"OMP_NUM_THREADS": "1"})
-
-    def test_the_config_patterns_read_the_trainer_lines_apart(self):
-        # Python's re and RE2 agree on these patterns (\b, \S, named groups).
-        for name in ("torch-example.json", "torchrun-example.json"):
-            with self.subTest(name):
-                trainer = json.loads((REPOSITORY / "configs" / name).read_text())["trainer"]
-                loss = re.compile(trainer["loss"]["pattern"])
-                val_loss = re.compile(trainer["val_loss"]["pattern"])
-                self.assertEqual(loss.search("step=7 loss=0.25")["loss"], "0.25")
-                self.assertEqual(loss.search("step=7 loss=nan")["loss"], "nan")
-                self.assertIsNone(loss.search("step=7 val_loss=0.5"))
-                self.assertEqual(val_loss.search("step=7 val_loss=0.5")["loss"], "0.5")
-                self.assertIsNone(val_loss.search("step=7 loss=0.25"))
 
 
 class ProcessTest(TempDirTest):
