@@ -4,6 +4,7 @@ import argparse, json, os, random
 
 parser = argparse.ArgumentParser()
 parser.add_argument("--lr", type=float, required=True)
+parser.add_argument("--lr-end", type=float)  # optional ramp: step k of the launch trains at lr + (lr_end - lr) * k / steps
 parser.add_argument("--steps", type=int, required=True)
 parser.add_argument("--save", required=True)
 parser.add_argument("--load")
@@ -14,12 +15,13 @@ state = {"w": 0.0, "b": 0.0, "step": 0}  # the model and the global step
 if args.load:  # resume where the checkpoint left off
     with open(args.load) as f:
         state = json.load(f)
-for _ in range(args.steps):
+for k in range(args.steps):
+    lr = args.lr if args.lr_end is None else args.lr + (args.lr_end - args.lr) * k / args.steps
     rng = random.Random(f"{args.seed}:{state['step']}")  # the batch depends on (seed, step) only
     xs = [rng.uniform(-1, 1) for _ in range(8)]
     errors = [state["w"] * x + state["b"] - (3 * x + 1 + rng.gauss(0, 0.1)) for x in xs]
-    state["w"] -= args.lr * 2 * sum(e * x for e, x in zip(errors, xs)) / len(xs)
-    state["b"] -= args.lr * 2 * sum(errors) / len(xs)
+    state["w"] -= lr * 2 * sum(e * x for e, x in zip(errors, xs)) / len(xs)
+    state["b"] -= lr * 2 * sum(errors) / len(xs)
     state["step"] += 1
     print(f"step={state['step']} loss={sum(e * e for e in errors) / len(xs)}", flush=True)
 with open(args.save + ".tmp", "w") as f:  # write beside the target, then rename: atomic

@@ -2,12 +2,14 @@
 """A small CNN on scikit-learn's bundled 8x8 handwritten digits, written as autolrs's trainer protocol
 asks (docs/trainer-protocol.md):
 
-  torch_digits.py --lr X --steps N --save PATH [--load PATH] [--seed S] [--device auto|cpu|cuda]
+  torch_digits.py --lr X [--lr-end Y] --steps N --save PATH [--load PATH] [--seed S]
+                  [--optimizer sgd|adamw|sf-sgd|sf-adamw] [--device auto|cpu|cuda]
                   [--val-every K] [--batch-size B] [--threads T]
 
 * starts from model + optimizer state + global step in --load when given (a fresh, seed-initialised
-  model otherwise), trains exactly --steps SGD steps at the constant --lr (also when the optimizer
-  state was loaded), prints `step=<global step> loss=<minibatch loss>` after every step and
+  model otherwise), trains exactly --steps optimizer steps (SGD with momentum 0.9 by default) at the
+  constant --lr, or along the ramp --lr → --lr-end (step k of N at lr + (lr_end − lr)·k/N), also when
+  the optimizer state was loaded; prints `step=<global step> loss=<minibatch loss>` after every step and
   `step=<global step> val_loss=<held-out loss>` every --val-every global steps and after the last one;
 * the minibatch of global step t depends only on (seed, t), so launches from one checkpoint replay the
   same data, and a run split into launches prints the same losses as one launch (on CPU, bit for bit);
@@ -18,10 +20,8 @@ asks (docs/trainer-protocol.md):
 Bad arguments exit 2 (argparse); a missing or unreadable --load exits 1 with a Python traceback.
 """
 import argparse
-import math
 import os
 import sys
-import tempfile
 import time
 
 # cuBLAS needs this before CUDA starts to run its matrix products deterministically.
@@ -31,59 +31,21 @@ _import_started = time.perf_counter()
 import torch  # noqa: E402  (after the environment it reads)
 import torch.nn.functional as F  # noqa: E402
 TORCH_IMPORT_SECONDS = time.perf_counter() - _import_started
+from torch_common import (add_launch_arguments, begin_step, check_launch_arguments, configure_torch,  # noqa: E402
+                          launch_lr, mix_seed, resolve_device, save_atomically, set_lr, start_training)
 
 CHECKPOINT_FORMAT = "autolrs-torch-digits-1"
 VALIDATION_SIZE = 297  # of the 1797 digits; the remaining 1500 train
 SPLIT_SEED = 20210503  # fixes the train/validation split for every --seed
-MOMENTUM = 0.9
 
 
 def parse_args(argv):
     parser = argparse.ArgumentParser(
         prog="torch_digits.py", description="Train a small CNN on the 8x8 digits (autolrs trainer protocol).")
-    parser.add_argument("--lr", type=float, required=True, help="constant learning rate of this launch")
-    parser.add_argument("--steps", type=int, required=True, help="SGD steps to run in this launch (>= 0)")
-    parser.add_argument("--save", required=True, help="checkpoint path written when the launch ends")
-    parser.add_argument("--load", help="checkpoint to start from (model, optimizer, global step)")
-    parser.add_argument("--seed", type=int, default=0, help="seeds the initial weights and the minibatch order")
-    parser.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto",
-                        help="auto: cuda when available, cpu otherwise")
-    parser.add_argument("--val-every", type=int, default=50, help="validation loss every K global steps")
-    parser.add_argument("--batch-size", type=int, default=32, help="global minibatch size")
-    parser.add_argument("--threads", type=int, help="CPU threads for torch (default: OMP_NUM_THREADS or all)")
+    add_launch_arguments(parser, batch_size=32, val_every=50)
     args = parser.parse_args(argv)
-    if not math.isfinite(args.lr) or args.lr < 0:
-        parser.error(f"--lr must be finite and >= 0, got {args.lr}")
-    if args.steps < 0:
-        parser.error(f"--steps must be >= 0, got {args.steps}")
-    if args.val_every < 1:
-        parser.error(f"--val-every must be >= 1, got {args.val_every}")
-    if args.batch_size < 1:
-        parser.error(f"--batch-size must be >= 1, got {args.batch_size}")
-    if args.threads is not None and args.threads < 1:
-        parser.error(f"--threads must be >= 1, got {args.threads}")
-    if args.device == "cuda" and not torch.cuda.is_available():
-        parser.error("--device cuda: no CUDA device is available")
+    check_launch_arguments(parser, args)
     return args
-
-
-def resolve_device(choice):
-    """'auto' becomes 'cuda' when a CUDA device is available and 'cpu' otherwise."""
-    if choice == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    return choice
-
-
-def mix_seed(seed, step):
-    """A 63-bit generator seed from (seed, step): two rounds of splitmix64's finaliser (Steele et al.,
-    "Fast splittable pseudorandom number generators", OOPSLA 2014), so nearby steps get unrelated seeds."""
-    mask = (1 << 64) - 1
-    z = (seed * 0x9E3779B97F4A7C15 + step + 1) & mask
-    for _ in range(2):
-        z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & mask
-        z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & mask
-        z ^= z >> 31
-    return z >> 1
 
 
 def load_split():
@@ -117,30 +79,6 @@ def build_model():
         torch.nn.Flatten(),
         torch.nn.Linear(32 * 4 * 4, 64), torch.nn.ReLU(),
         torch.nn.Linear(64, 10))
-
-
-def save_atomically(state, path):
-    """Writes `state` to a temporary file beside `path`, fsyncs it and renames it over `path`, so a
-    reader sees the old checkpoint or the complete new one, never a partial file."""
-    folder = os.path.dirname(os.path.abspath(path))
-    descriptor, temporary = tempfile.mkstemp(prefix=".tmp-", suffix=".pt", dir=folder)
-    umask = os.umask(0)
-    os.umask(umask)
-    try:
-        os.fchmod(descriptor, 0o666 & ~umask)  # mkstemp's 0600 would outlive the rename
-        with os.fdopen(descriptor, "wb") as stream:
-            torch.save(state, stream)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        os.unlink(temporary)
-        raise
-    folder_descriptor = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(folder_descriptor)
-    finally:
-        os.close(folder_descriptor)
 
 
 class Distributed:
@@ -183,27 +121,12 @@ class Distributed:
 
 def train(args):
     started = time.perf_counter()
-    if args.threads is not None:
-        torch.set_num_threads(args.threads)
-    torch.use_deterministic_algorithms(True, warn_only=True)
-    torch.backends.cudnn.benchmark = False
+    configure_torch(args.threads)
     dist = Distributed(resolve_device(args.device))
     device = dist.device
 
     train_x, train_y, val_x, val_y = (t.to(device) for t in load_split())
-    torch.manual_seed(args.seed)
-    model = build_model().to(device)
-    optimizer = torch.optim.SGD(model.parameters(), lr=args.lr, momentum=MOMENTUM)
-    step = 0
-    if args.load:
-        checkpoint = torch.load(args.load, map_location=device)
-        if not isinstance(checkpoint, dict) or checkpoint.get("format") != CHECKPOINT_FORMAT:
-            raise ValueError(f"{args.load}: not a torch_digits checkpoint")
-        model.load_state_dict(checkpoint["model"])
-        optimizer.load_state_dict(checkpoint["optimizer"])
-        step = checkpoint["step"]
-    for group in optimizer.param_groups:
-        group["lr"] = args.lr  # the launch's LR wins over the one stored with the optimizer state
+    model, optimizer, step, _ = start_training(args, build_model, CHECKPOINT_FORMAT, "torch_digits", device)
     network = dist.wrap(model)
     printing = dist.rank == 0
 
@@ -214,10 +137,13 @@ def train(args):
             print(f"step={step} val_loss={val_loss:.6g}", flush=True)
 
     train_started = time.perf_counter()
-    last_step = step + args.steps
+    first_step, last_step = step, step + args.steps
     while step < last_step:
+        # the launch's LR wins over the one stored with the optimizer state
+        set_lr(optimizer, launch_lr(args.lr, args.lr_end, step - first_step, args.steps))
         indices = batch_indices(args.seed, step, len(train_y), args.batch_size).to(device)
         local = dist.shard(indices)
+        begin_step(optimizer)
         loss = F.cross_entropy(network(train_x[local]), train_y[local])
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
@@ -233,7 +159,8 @@ def train(args):
 
     if printing:
         save_atomically({"format": CHECKPOINT_FORMAT, "step": step, "seed": args.seed,
-                         "model": model.state_dict(), "optimizer": optimizer.state_dict()}, args.save)
+                         "optimizer_name": args.optimizer, "model": model.state_dict(),
+                         "optimizer": optimizer.state_dict()}, args.save)
         rate = args.steps / train_seconds if train_seconds > 0 else float("inf")
         print(f"torch_digits: device={device} world_size={dist.world_size} "
               f"import_s={TORCH_IMPORT_SECONDS:.3f} setup_s={train_started - started:.3f} train_s={train_seconds:.3f} steps_per_s={rate:.1f}",
