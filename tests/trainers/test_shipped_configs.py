@@ -15,7 +15,7 @@ EXPECTED = {
     "torch-charlm-sgd.json": ("torch_charlm.py", "sgd", 25),
     "torch-charlm-adamw.json": ("torch_charlm.py", "adamw", 25),
 }
-PLACEHOLDERS = {"{lr}": "0.01", "{steps}": "20", "{save_checkpoint}": "out.pt", "{load_checkpoint}": "in.pt",
+PLACEHOLDERS = {"{lr}": "0.01", "{lr_end}": "0.005", "{steps}": "20", "{save_checkpoint}": "out.pt", "{load_checkpoint}": "in.pt",
                 "{seed}": "4"}
 
 
