@@ -48,7 +48,7 @@ class ShippedConfigTest(unittest.TestCase):
                 self.assertEqual((workdir / command[script]).resolve(), TRAINERS / script_name)
                 args = TRAINER_MODULES[script_name].parse_args(command[script + 1:])
                 self.assertEqual((args.lr, args.lr_end, args.steps, args.save, args.load, args.seed, args.optimizer,
-                                  args.val_every), (0.01, None, 20, "out.pt", "in.pt", 4, optimizer, val_every))
+                                  args.val_every), (0.01, 0.005, 20, "out.pt", "in.pt", 4, optimizer, val_every))
                 self.assertEqual(trainer["env"], {"OMP_NUM_THREADS": "1"})
 
     def test_the_config_patterns_read_the_trainer_lines_apart(self):
