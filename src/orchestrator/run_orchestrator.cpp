@@ -2,13 +2,12 @@
 
 #include <algorithm>
 #include <cmath>
-#include <csignal>
 #include <cstdio>
 #include <deque>
 #include <limits>
 #include <map>
 #include <memory>
-#include <set>
+#include <stdexcept>
 
 #include "orchestrator/journal_replay.hpp"
 #include "orchestrator/launch_command.hpp"
@@ -312,7 +311,9 @@ RunStatus RunOrchestrator::run(search::LaunchPlanner& search, bool resume) {
       }
       if (running.empty()) break;
       const LaunchCompletion completion = launcher.wait();
-      const std::unique_ptr<RunningLaunch> launch = std::move(running.extract(completion.id).mapped());
+      auto node = running.extract(completion.id);
+      if (node.empty()) throw std::logic_error("the launcher completed a launch it was not given");
+      const std::unique_ptr<RunningLaunch> launch = std::move(node.mapped());
       slot_busy[static_cast<size_t>(launch->slot)] = false;
       if (completion.result.end == LaunchEnd::interrupted) {
         interrupted = true;
