@@ -43,6 +43,7 @@ LaunchCommand build_launch_command(const spec::JobSpec& job, const search::Launc
   command.stderr_log = log_stem + ".stderr.log";
   command.timeout_s = job.trainer.timeout_s;
   command.idle_timeout_s = job.trainer.idle_timeout_s;
+  command.slot = slot;
   return command;
 }
 

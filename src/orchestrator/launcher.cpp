@@ -1,5 +1,8 @@
 #include "orchestrator/launcher.hpp"
 
+#include <stdexcept>
+#include <utility>
+
 namespace autolrs::orchestrator {
 
 const char* to_string(LaunchEnd end) {
@@ -11,8 +14,15 @@ const char* to_string(LaunchEnd end) {
     case LaunchEnd::stopped_by_observer: return "stopped_by_observer";
     case LaunchEnd::interrupted: return "interrupted";
     case LaunchEnd::failed_to_start: return "failed_to_start";
+    case LaunchEnd::launcher_error: return "launcher_error";
   }
   return "unknown";
+}
+
+LaunchResult run_to_end(Launcher& launcher, const LaunchCommand& command, LineObserver observer) {
+  if (launcher.running() != 0) throw std::logic_error("run_to_end: the launcher runs other launches");
+  launcher.start(command, std::move(observer));
+  return launcher.wait().result;
 }
 
 }  // namespace autolrs::orchestrator

@@ -2,14 +2,12 @@
 
 #include <algorithm>
 #include <cmath>
-#include <csignal>
-#include <condition_variable>
 #include <cstdio>
 #include <deque>
 #include <limits>
-#include <mutex>
-#include <set>
-#include <thread>
+#include <map>
+#include <memory>
+#include <stdexcept>
 
 #include "orchestrator/journal_replay.hpp"
 #include "orchestrator/launch_command.hpp"
@@ -36,21 +34,21 @@ namespace {
 
 bool is_main(const LaunchRequest& request) { return request.kind != LaunchKind::probe; }
 
-/// Why a launch that did not succeed failed, in words for the console and summary.
+/// Why a launch that did not succeed failed, in words for the console and summary: the spec field
+/// or log to look at, with the launcher's precise ending (the signal's name; group members that
+/// outlived SIGKILL).
 std::string describe_failure(const LaunchResult& result, const std::string& stdout_log) {
-  char text[256];
+  const std::string survivors = result.survivors.empty() ? "" : "; " + result.survivors;
   switch (result.end) {
     case LaunchEnd::exited:
-      std::snprintf(text, sizeof text, "exited with status %d (see %s)", result.exit_code, stdout_log.c_str());
-      return text;
-    case LaunchEnd::signaled:
-      std::snprintf(text, sizeof text, "killed by signal %d", result.signal);
-      return text;
-    case LaunchEnd::timed_out: return "ran past trainer.timeout_s";
-    case LaunchEnd::idle_timed_out: return "printed nothing for trainer.idle_timeout_s (hung?)";
-    case LaunchEnd::stopped_by_observer: return "stopped";
-    case LaunchEnd::interrupted: return "interrupted";
+      return "exited with status " + std::to_string(result.exit_code) + " (see " + stdout_log + ")" + survivors;
+    case LaunchEnd::signaled: return result.message;
+    case LaunchEnd::timed_out: return "ran past trainer.timeout_s" + survivors;
+    case LaunchEnd::idle_timed_out: return "printed nothing for trainer.idle_timeout_s (hung?)" + survivors;
+    case LaunchEnd::stopped_by_observer: return "stopped" + survivors;
+    case LaunchEnd::interrupted: return "interrupted" + survivors;
     case LaunchEnd::failed_to_start: return "could not start: " + result.message;
+    case LaunchEnd::launcher_error: return "autolrs: " + result.message;
   }
   return "?";
 }
@@ -67,19 +65,16 @@ std::string changed_paths(const nlohmann::json& before, const nlohmann::json& af
 
 }  // namespace
 
-struct RunOrchestrator::PreparedLaunch {
+/// A launch on its way: what was prepared for it, and what its output has said so far.
+struct RunOrchestrator::RunningLaunch {
   LaunchRequest request;
   int slot = 0;
   std::string checkpoint_name;
   std::string staging_checkpoint;
   LaunchCommand command;
-  std::optional<double> reference_loss;  ///< for early divergence stops
-};
-
-struct RunOrchestrator::Completion {
-  LaunchReport report;
-  int slot = 0;
-  bool interrupted = false;
+  std::vector<search::RawLoss> train, val;
+  search::DivergenceMonitor divergence;
+  std::optional<double> diverged_loss;  ///< the train loss that stopped it as diverged
 };
 
 RunOrchestrator::RunOrchestrator(spec::JobSpec job, nlohmann::json run_identity, RunContext context)
@@ -164,70 +159,70 @@ LaunchCommand RunOrchestrator::build_command(const LaunchRequest& request, int s
   return build_launch_command(m_job, request, slot, save_path, start_checkpoint_of(request));
 }
 
-RunOrchestrator::Completion RunOrchestrator::run_launch(const PreparedLaunch& launch,
-                                                        const std::function<void(bool, double)>& on_loss) {
+bool RunOrchestrator::on_line(RunningLaunch& launch, OutputStream stream, std::string_view line) {
+  const trainer_output::ParsedLine parsed = m_parser.parse(stream, line);
+  const auto notify_loss = [&](bool is_val, double loss) {
+    for (RunObserver* observer : m_context.observers) observer->on_loss(launch.request, is_val, loss);
+  };
+  if (parsed.val) {
+    launch.val.push_back({parsed.val->step, parsed.val->loss});
+    notify_loss(true, parsed.val->loss);
+  }
+  if (parsed.train) {
+    launch.train.push_back({parsed.train->step, parsed.train->loss});
+    notify_loss(false, parsed.train->loss);
+    if (launch.divergence.diverged_after(parsed.train->loss)) {
+      launch.diverged_loss = parsed.train->loss;
+      return false;
+    }
+  }
+  return true;
+}
+
+LaunchReport RunOrchestrator::report_of(const RunningLaunch& launch, const LaunchResult& result) {
   const LaunchRequest& request = launch.request;
   const LaunchCommand& command = launch.command;
   const std::string& staging = launch.staging_checkpoint;
-  std::vector<search::RawLoss> train, val;
-  search::DivergenceMonitor divergence(m_job.trainer.divergence_factor, launch.reference_loss);
-  std::optional<double> diverged_loss;
-  const LineObserver observer = [&](OutputStream stream, std::string_view line) {
-    const trainer_output::ParsedLine parsed = m_parser.parse(stream, line);
-    if (parsed.val) {
-      val.push_back({parsed.val->step, parsed.val->loss});
-      on_loss(true, parsed.val->loss);
-    }
-    if (parsed.train) {
-      train.push_back({parsed.train->step, parsed.train->loss});
-      on_loss(false, parsed.train->loss);
-      if (divergence.diverged_after(parsed.train->loss)) {
-        diverged_loss = parsed.train->loss;
-        return false;
-      }
-    }
-    return true;
-  };
-  const LaunchResult result = m_context.launcher.run(command, observer);
-
-  Completion completion;
-  completion.slot = launch.slot;
-  LaunchReport& report = completion.report;
+  LaunchReport report;
   report.request = request;
   report.wall_s = result.wall_s;
   report.stdout_log = command.stdout_log;
   report.stderr_log = command.stderr_log;
-  if (result.end == LaunchEnd::interrupted) {
-    completion.interrupted = true;
-    return completion;
-  }
   LaunchOutcome& outcome = report.outcome;
-  const bool ran_to_end = result.end == LaunchEnd::exited;
-  outcome.train = search::place_on_launch_axis(train, request.steps, ran_to_end);
-  outcome.val = search::place_on_launch_axis(val, request.steps, ran_to_end);
-  const bool non_finite = std::any_of(outcome.train.begin(), outcome.train.end(),
-                                      [](const search::LossPoint& point) { return !std::isfinite(point.loss); });
-  char text[160];
-  if (diverged_loss || non_finite) {
-    outcome.status = OutcomeStatus::diverged;
-    std::snprintf(text, sizeof text, "loss diverged (%g)",
-                  diverged_loss.value_or(std::numeric_limits<double>::quiet_NaN()));
-    outcome.reason = text;
-  } else if (!result.succeeded()) {
-    outcome.status = OutcomeStatus::failed;
-    outcome.reason = describe_failure(result, command.stdout_log);
-  } else if (outcome.train.empty()) {
-    outcome.status = OutcomeStatus::failed;
-    outcome.reason = "no line matched trainer.loss.pattern (see " + command.stdout_log + ")";
-  } else if (!m_context.checkpoints.is_valid(staging)) {
-    outcome.status = OutcomeStatus::failed;
-    outcome.reason = "no checkpoint written at " + staging;
-  } else {
-    outcome.status = OutcomeStatus::succeeded;
-    report.checkpoint = m_context.checkpoints.promote(staging, launch.checkpoint_name);
+  try {
+    const bool ran_to_end = result.end == LaunchEnd::exited;
+    outcome.train = search::place_on_launch_axis(launch.train, request.steps, ran_to_end);
+    outcome.val = search::place_on_launch_axis(launch.val, request.steps, ran_to_end);
+    const bool non_finite = std::any_of(outcome.train.begin(), outcome.train.end(),
+                                        [](const search::LossPoint& point) { return !std::isfinite(point.loss); });
+    char text[160];
+    if (launch.diverged_loss || non_finite) {
+      outcome.status = OutcomeStatus::diverged;
+      std::snprintf(text, sizeof text, "loss diverged (%g)",
+                    launch.diverged_loss.value_or(std::numeric_limits<double>::quiet_NaN()));
+      outcome.reason = text;
+      if (!result.survivors.empty()) outcome.reason += "; " + result.survivors;
+    } else if (!result.succeeded()) {
+      outcome.status = OutcomeStatus::failed;
+      outcome.reason = describe_failure(result, command.stdout_log);
+    } else if (outcome.train.empty()) {
+      outcome.status = OutcomeStatus::failed;
+      outcome.reason = "no line matched trainer.loss.pattern (see " + command.stdout_log + ")";
+    } else if (!m_context.checkpoints.is_valid(staging)) {
+      outcome.status = OutcomeStatus::failed;
+      outcome.reason = "no checkpoint written at " + staging;
+    } else {
+      outcome.status = OutcomeStatus::succeeded;
+      report.checkpoint = m_context.checkpoints.promote(staging, launch.checkpoint_name);
+    }
+    if (outcome.status != OutcomeStatus::succeeded) m_context.checkpoints.remove(staging);
+  } catch (const std::exception& error) {
+    // An IO failure around one launch (a checkpoint rename) fails that launch, not the run.
+    outcome = LaunchOutcome{};
+    outcome.reason = std::string("autolrs: ") + error.what();
+    report.checkpoint.clear();
   }
-  if (outcome.status != OutcomeStatus::succeeded) m_context.checkpoints.remove(staging);
-  return completion;
+  return report;
 }
 
 void RunOrchestrator::prune_checkpoints(const LaunchReport& report, const search::LaunchPlanner& search) {
@@ -273,25 +268,19 @@ RunStatus RunOrchestrator::run(search::LaunchPlanner& search, bool resume) {
     m_context.journal.append(StartedRecord{m_run_identity});
   }
 
-  std::mutex mutex;           // guards completions and the search
-  std::mutex observer_mutex;  // serializes observer calls (workers report losses as they come)
-  std::condition_variable completed;
-  std::deque<Completion> completions;
-  std::vector<std::thread> workers;
+  Launcher& launcher = m_context.launcher;
+  std::map<LaunchId, std::unique_ptr<RunningLaunch>> running;
   std::vector<bool> slot_busy(m_job.slots.size(), false);
   // Launches handed out before an interruption start again first, from their start checkpoints.
   std::deque<LaunchRequest> to_start(search.outstanding().begin(), search.outstanding().end());
-  int running = 0;
   bool interrupted = false;
   const auto stop_requested = [&] { return m_context.stop_signal && m_context.stop_signal->load() != 0; };
   const auto notify = [&](const auto& call) {
-    std::lock_guard guard(observer_mutex);
     for (RunObserver* observer : m_context.observers) call(*observer);
   };
 
   try {
     while (true) {
-      std::unique_lock lock(mutex);
       while (!stop_requested() && !interrupted) {
         const int free_slots = static_cast<int>(std::count(slot_busy.begin(), slot_busy.end(), false));
         if (free_slots == 0) break;
@@ -308,59 +297,38 @@ RunStatus RunOrchestrator::run(search::LaunchPlanner& search, bool resume) {
         if (*slot_it) break;
         to_start.pop_front();
         const int slot = static_cast<int>(slot_it - slot_busy.begin());
-        *slot_it = true;
         notify([&](RunObserver& o) { o.on_launch_started(request, slot, state(search, RunStatus::running)); });
-        PreparedLaunch launch;
-        launch.request = request;
-        launch.slot = slot;
-        launch.checkpoint_name = checkpoint_name(request);
-        launch.staging_checkpoint = m_context.checkpoints.staging_path(launch.checkpoint_name);
-        launch.command = build_command(request, slot, launch.staging_checkpoint);
-        launch.reference_loss = search.reference_loss();
-        workers.emplace_back([this, launch = std::move(launch), &mutex, &completions, &completed, &notify] {
-          const auto on_loss = [&](bool is_val, double loss) {
-            notify([&](RunObserver& o) { o.on_loss(launch.request, is_val, loss); });
-          };
-          Completion completion;
-          try {
-            completion = run_launch(launch, on_loss);
-          } catch (const std::exception& error) {
-            // An IO failure around one launch (log file, checkpoint rename) fails that launch, not the run.
-            completion.slot = launch.slot;
-            completion.report.request = launch.request;
-            completion.report.outcome.reason = std::string("autolrs: ") + error.what();
-          }
-          std::lock_guard guard(mutex);
-          completions.push_back(std::move(completion));
-          completed.notify_one();
-        });
-        ++running;  // once its worker exists: the error path below waits for exactly these
+        auto launch = std::make_unique<RunningLaunch>(RunningLaunch{
+            request, slot, checkpoint_name(request), "", {}, {}, {},
+            search::DivergenceMonitor(m_job.trainer.divergence_factor, search.reference_loss()), std::nullopt});
+        launch->staging_checkpoint = m_context.checkpoints.staging_path(launch->checkpoint_name);
+        launch->command = build_command(request, slot, launch->staging_checkpoint);
+        RunningLaunch* const lines_of = launch.get();
+        const LaunchId id = launcher.start(
+            launch->command, [this, lines_of](OutputStream stream, std::string_view line) { return on_line(*lines_of, stream, line); });
+        running.emplace(id, std::move(launch));
+        *slot_it = true;
       }
-      if (running == 0) break;
-      completed.wait(lock, [&] { return !completions.empty(); });
-      Completion completion = std::move(completions.front());
-      completions.pop_front();
-      --running;
-      slot_busy[static_cast<size_t>(completion.slot)] = false;
-      if (completion.interrupted) {
+      if (running.empty()) break;
+      const LaunchCompletion completion = launcher.wait();
+      auto node = running.extract(completion.id);
+      if (node.empty()) throw std::logic_error("the launcher completed a launch it was not given");
+      const std::unique_ptr<RunningLaunch> launch = std::move(node.mapped());
+      slot_busy[static_cast<size_t>(launch->slot)] = false;
+      if (completion.result.end == LaunchEnd::interrupted) {
         interrupted = true;
         continue;
       }
-      accept_report(search, completion.report);
+      accept_report(search, report_of(*launch, completion.result));
       notify([&](RunObserver& o) { o.on_launch_finished(m_reports.back(), state(search, RunStatus::running)); });
     }
   } catch (...) {
     // autolrs itself failed (a journal append, writing the outputs): end the running launches as on
-    // SIGTERM and wait for their workers, so no thread or trainer outlives the error it reports.
-    if (m_context.stop_signal) m_context.stop_signal->store(SIGTERM);
-    {
-      std::unique_lock lock(mutex);
-      completed.wait(lock, [&] { return static_cast<int>(completions.size()) >= running; });
-    }
-    for (std::thread& worker : workers) worker.join();
+    // SIGTERM and wait for them, so that no trainer outlives the error it reports.
+    launcher.interrupt();
+    while (launcher.running() > 0) launcher.wait();
     throw;
   }
-  for (std::thread& worker : workers) worker.join();
 
   RunStatus status = RunStatus::interrupted;
   if (search.failure()) {

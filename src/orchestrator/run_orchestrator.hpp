@@ -1,11 +1,11 @@
 #pragma once
 
 #include <atomic>
-#include <functional>
 #include <map>
 #include <optional>
-#include <utility>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -28,14 +28,16 @@ struct RunContext {
   CheckpointStore& checkpoints;
   const Clock& clock;
   std::vector<RunObserver*> observers;
-  /// Set non-zero (by a signal handler) to stop: no new launch starts, running ones end as interrupted.
-  /// The orchestrator sets it to SIGTERM itself when it fails (see run()).
-  std::atomic<int>* stop_signal = nullptr;
+  /// Set non-zero (by a signal handler) to stop: no new launch starts; the launcher, which reads the
+  /// same flag, ends the running ones as interrupted.
+  const std::atomic<int>* stop_signal = nullptr;
 };
 
-/// Drives a run: asks a planner (the AutoLRS search, or a fixed baseline schedule) for launches, runs them on the job's slots (one thread per
-/// running launch), turns their output into outcomes, promotes their checkpoints, journals every
-/// decision and result before acting on it, and tells observers.
+/// Drives a run on one thread: asks a planner (the AutoLRS search, a fixed baseline schedule, a range
+/// test) for launches, starts them on the job's slots and waits for the next to end (Launcher),
+/// turns their output into outcomes (parsing each line as it comes, stopping a diverging launch),
+/// promotes their checkpoints, journals every decision and result before acting on it, and tells
+/// observers. Nothing here is shared with another thread: no lock is held while outputs are written.
 class RunOrchestrator {
  public:
   /// `run_identity` is what must not change between a run and its resume (the spec as written, the
@@ -45,15 +47,15 @@ class RunOrchestrator {
   /// Runs to the end the launches that `planner` (fresh, in its initial state) asks for, or, with
   /// `resume`, continues the run recorded in the journal: finished launches are not rerun and the
   /// planner is rebuilt by replaying the journal; a run that ended failed runs the launch that
-  /// failed it once more (with the same spec: the fix is outside it, e.g. in the trainer). Throws spec::InputError when the journal is
-  /// missing, corrupt or belongs to a different job. When autolrs itself fails mid-run (a journal
-  /// append, an observer), it stops the running launches through stop_signal, waits for them, and
-  /// rethrows: the journal holds every result recorded before the failure, so --resume goes on.
+  /// failed it once more (with the same spec: the fix is outside it, e.g. in the trainer). Throws
+  /// spec::InputError when the journal is missing, corrupt or belongs to a different job. When
+  /// autolrs itself fails mid-run (a journal append, an observer), it interrupts the running
+  /// launches (Launcher::interrupt), waits for them, and rethrows: the journal holds every result
+  /// recorded before the failure, so --resume goes on.
   RunStatus run(search::LaunchPlanner& planner, bool resume);
 
  private:
-  struct PreparedLaunch;
-  struct Completion;
+  struct RunningLaunch;
 
   void replay_journal(search::LaunchPlanner& search);
   /// The checkpoint a launch starts from: a probe's, a model step's, or none (from scratch).
@@ -62,9 +64,12 @@ class RunOrchestrator {
   /// stage, a probe's for its tail and its stage); drops a decay tail's, and an abandoned stage launch's.
   void remember_checkpoint(const LaunchReport& report, const search::LaunchPlanner& search);
   LaunchCommand build_command(const search::LaunchRequest& request, int slot, const std::string& save_path) const;
-  /// Runs one launch (on a worker thread) and turns its output into an outcome; promotes its
-  /// checkpoint on success. `on_loss` sees each parsed loss as it comes.
-  Completion run_launch(const PreparedLaunch& launch, const std::function<void(bool is_val, double loss)>& on_loss);
+  /// Takes one output line of a running launch: records its losses, tells observers, and returns
+  /// false to stop the launch once its train loss has diverged.
+  bool on_line(RunningLaunch& launch, OutputStream stream, std::string_view line);
+  /// The ended launch's outcome; its checkpoint promoted on success, its staging removed otherwise.
+  /// A failure of ours around it (a checkpoint rename) fails the launch ("autolrs: ..."), not the run.
+  LaunchReport report_of(const RunningLaunch& launch, const LaunchResult& result);
   void accept_report(search::LaunchPlanner& search, LaunchReport report);
   /// After a stage launch the search accepted (its stage is completed): drops that stage's probe
   /// checkpoints and all but the newest keep_checkpoints stage checkpoints.

@@ -4,6 +4,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -15,7 +16,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
-#include <mutex>
+#include <stdexcept>
 #include <string_view>
 #include <system_error>
 #include <utility>
@@ -38,7 +39,9 @@ namespace {
 namespace bp = boost::process;
 namespace fs = std::filesystem;
 using orchestrator::LaunchCommand;
+using orchestrator::LaunchCompletion;
 using orchestrator::LaunchEnd;
+using orchestrator::LaunchId;
 using orchestrator::LaunchResult;
 using orchestrator::LineObserver;
 using orchestrator::OutputStream;
@@ -56,6 +59,8 @@ constexpr std::size_t max_read_per_turn = 1 << 20;
 constexpr std::size_t max_drain_bytes = 4 << 20;
 /// How long a SIGKILLed group may take to disappear; only a process stuck in the kernel takes longer.
 constexpr std::chrono::seconds kill_wait{5};
+/// How often an ending launch's group is looked at: its members' exits are not signalled to us.
+constexpr milliseconds group_check_interval{10};
 /// Limits above this (about 30 years) are treated as this, to keep time arithmetic in range.
 constexpr double max_limit_s = 1e9;
 
@@ -150,11 +155,6 @@ struct ChildSetup : bp::extend::handler {
   }
 };
 
-/// Serializes spawning. Boost.Process creates its exec-error pipe without O_CLOEXEC and sets the
-/// flag a moment later; a fork in another thread in between would leak that pipe into the other
-/// child and block this spawn until the other child exits. (Our own descriptors are O_CLOEXEC.)
-std::mutex spawn_mutex;
-
 /// Starts `program` as described by `command` with stdout/stderr into the given pipes; returns its
 /// pid, or -1 with `error` set.
 pid_t spawn(const LaunchCommand& command, const std::string& program, bp::pipe& stdout_pipe,
@@ -166,8 +166,9 @@ pid_t spawn(const LaunchCommand& command, const std::string& program, bp::pipe& 
   const ChildSetup setup{{}, command.argv[0].c_str(), command.workdir.c_str(), envp.data(), ::getpid()};
   const std::vector<std::string> args(command.argv.begin() + 1, command.argv.end());
 
+  // Boost.Process creates its exec-error pipe without O_CLOEXEC and sets the flag a moment later;
+  // that is safe here because spawns come from one thread. (Our own descriptors are O_CLOEXEC.)
   std::error_code spawn_error;
-  const std::lock_guard lock(spawn_mutex);
   bp::child child(bp::exe = program, bp::args = args, bp::std_in < bp::null, bp::std_out > stdout_pipe,
                   bp::std_err > stderr_pipe, setup, spawn_error);
   if (spawn_error) {
@@ -185,182 +186,6 @@ struct Stream {
   UniqueFd log;
   UniqueFd pipe;  ///< non-blocking; reset at end of file
   LineSplitter lines;
-};
-
-/// A started trainer and its process group (pgid == pid). Reads its output, reaps it and ends the
-/// group. If destroyed before end_group() completed (an exception), SIGKILLs the group.
-class RunningLaunch {
- public:
-  RunningLaunch(pid_t pid, std::array<Stream, 2> streams, const LineObserver& observer)
-      : m_pid(pid), m_streams(std::move(streams)), m_observer(observer) {}
-  RunningLaunch(const RunningLaunch&) = delete;
-  RunningLaunch& operator=(const RunningLaunch&) = delete;
-
-  ~RunningLaunch() {
-    if (m_ended) return;
-    signal_group(SIGKILL);
-    const auto deadline = SteadyTime::now() + kill_wait;
-    while (!gone() && SteadyTime::now() < deadline) ::poll(nullptr, 0, 10);
-  }
-
-  /// Follows the launch until the trainer exits or a reason to end it arises.
-  LaunchEnd monitor(const LaunchCommand& command, const std::atomic<int>* stop_signal) {
-    const auto started = SteadyTime::now();
-    auto last_output = started;
-    const auto timeout = to_duration(command.timeout_s);
-    const auto idle_timeout = to_duration(command.idle_timeout_s);
-    for (;;) {
-      auto wait = check_interval;
-      const auto until = [&](SteadyTime::time_point deadline) {
-        const auto left = std::chrono::ceil<milliseconds>(deadline - SteadyTime::now());
-        wait = std::clamp(left, milliseconds{0}, wait);
-      };
-      if (command.timeout_s > 0) until(started + timeout);
-      if (command.idle_timeout_s > 0) until(last_output + idle_timeout);
-      if (!m_streams[0].pipe && !m_streams[1].pipe) {
-        // Output closed: only the exit is awaited, and it normally follows at once. Check after 1 ms,
-        // doubling up to check_interval, rather than sleeping a whole interval on every launch.
-        wait = std::min(wait, m_exit_check_interval);
-        m_exit_check_interval = std::min(m_exit_check_interval * 2, check_interval);
-      }
-
-      if (pump(wait, max_read_per_turn, true)) last_output = SteadyTime::now();
-      reap();
-      if (m_observer_stopped) return LaunchEnd::stopped_by_observer;
-      if (m_trainer_reaped) {
-        pump(milliseconds{0}, max_drain_bytes, true);
-        return m_status && WIFSIGNALED(*m_status) ? LaunchEnd::signaled : LaunchEnd::exited;
-      }
-      if (stop_signal && stop_signal->load() != 0) return LaunchEnd::interrupted;
-      const auto now = SteadyTime::now();
-      if (command.timeout_s > 0 && now - started >= timeout) return LaunchEnd::timed_out;
-      if (command.idle_timeout_s > 0 && now - last_output >= idle_timeout) return LaunchEnd::idle_timed_out;
-    }
-  }
-
-  /// SIGTERM (and SIGCONT, should it be stopped) to the group, up to `grace_s` for it to go, then
-  /// SIGKILL. Output read meanwhile goes to the logs only. Returns false if members were still
-  /// present kill_wait after SIGKILL (stuck in the kernel).
-  bool end_group(double grace_s) {
-    bool all_gone = gone();
-    if (!all_gone) {
-      signal_group(SIGTERM);
-      signal_group(SIGCONT);
-      all_gone = wait_until_gone(SteadyTime::now() + to_duration(std::max(grace_s, 0.0)));
-    }
-    if (!all_gone) {
-      signal_group(SIGKILL);
-      all_gone = wait_until_gone(SteadyTime::now() + kill_wait);
-    }
-    m_ended = true;
-    return all_gone;
-  }
-
-  /// Delivers pending partial last lines (the observer is not called again once it asked to stop).
-  void finish_lines() {
-    for (Stream& stream : m_streams) stream.lines.finish(line_sink(stream.kind));
-  }
-
-  /// The trainer's wait status, when it was reaped here.
-  std::optional<int> status() const { return m_status; }
-
- private:
-  LineSplitter::LineSink line_sink(OutputStream kind) {
-    return [this, kind](std::string_view line) {
-      if (m_observer && !m_observer_stopped && !m_observer(kind, line)) m_observer_stopped = true;
-    };
-  }
-
-  /// Waits up to `wait` for output, then reads at most `max_bytes` per stream of what is available,
-  /// writing it to the logs and, when `deliver_lines`, to the observer. True if any byte was read.
-  bool pump(milliseconds wait, std::size_t max_bytes, bool deliver_lines) {
-    std::array<pollfd, 2> fds{};
-    std::array<Stream*, 2> polled{};
-    nfds_t count = 0;
-    for (Stream& stream : m_streams) {
-      if (!stream.pipe) continue;
-      fds[count] = {stream.pipe.get(), POLLIN, 0};
-      polled[count++] = &stream;
-    }
-    if (::poll(fds.data(), count, static_cast<int>(wait.count())) <= 0) return false;
-    bool got_output = false;
-    for (nfds_t i = 0; i < count; ++i) {
-      if (fds[i].revents != 0) got_output |= read_available(*polled[i], max_bytes, deliver_lines);
-    }
-    return got_output;
-  }
-
-  bool read_available(Stream& stream, std::size_t max_bytes, bool deliver_lines) {
-    std::array<char, read_chunk_bytes> buffer;
-    std::size_t total = 0;
-    while (total < max_bytes) {
-      const ssize_t count = ::read(stream.pipe.get(), buffer.data(), buffer.size());
-      if (count < 0 && errno == EINTR) continue;
-      if (count < 0 && errno == EAGAIN) break;
-      if (count <= 0) {  // end of file, or a read error that leaves nothing more to read
-        stream.pipe.reset();
-        if (deliver_lines) stream.lines.finish(line_sink(stream.kind));
-        break;
-      }
-      const std::string_view chunk(buffer.data(), static_cast<std::size_t>(count));
-      write_log(stream, chunk);
-      if (deliver_lines) stream.lines.feed(chunk, line_sink(stream.kind));
-      total += chunk.size();
-    }
-    return total > 0;
-  }
-
-  static void write_log(Stream& stream, std::string_view bytes) {
-    while (!bytes.empty()) {
-      const ssize_t written = ::write(stream.log.get(), bytes.data(), bytes.size());
-      if (written < 0 && errno == EINTR) continue;
-      if (written < 0) throw std::system_error(errno, std::generic_category(), "cannot write " + stream.log_path);
-      bytes.remove_prefix(static_cast<std::size_t>(written));
-    }
-  }
-
-  /// Reaps the trainer and, once it is gone, members of its group adopted by us as subreaper.
-  void reap() {
-    int status = 0;
-    if (!m_trainer_reaped) {
-      const pid_t reaped = ::waitpid(m_pid, &status, WNOHANG);
-      if (reaped == m_pid) m_status = status;
-      // ECHILD: someone else reaped it (SIGCHLD ignored in this process); its status is lost.
-      m_trainer_reaped = reaped == m_pid || (reaped < 0 && errno == ECHILD);
-      if (!m_trainer_reaped) return;
-    }
-    while (::waitpid(-m_pid, &status, WNOHANG) > 0) {
-    }
-  }
-
-  bool gone() {
-    reap();
-    return m_trainer_reaped && ::kill(-m_pid, 0) != 0 && errno == ESRCH;
-  }
-
-  bool wait_until_gone(SteadyTime::time_point deadline) {
-    while (!gone()) {
-      const auto left = std::chrono::ceil<milliseconds>(deadline - SteadyTime::now());
-      if (left <= milliseconds{0}) return false;
-      pump(std::min(left, milliseconds{10}), max_read_per_turn, false);
-    }
-    return true;
-  }
-
-  /// Signals the group, and the trainer itself in case it moved to another group.
-  void signal_group(int signal) {
-    ::kill(-m_pid, signal);
-    if (!m_trainer_reaped) ::kill(m_pid, signal);
-  }
-
-  pid_t m_pid;
-  std::array<Stream, 2> m_streams;
-  const LineObserver& m_observer;
-  bool m_observer_stopped = false;
-  bool m_trainer_reaped = false;
-  milliseconds m_exit_check_interval{1};  ///< next wait for the exit once the output has closed
-  std::optional<int> m_status;
-  bool m_ended = false;
 };
 
 /// Opens a log file for writing (created, truncated); sets `error` on failure.
@@ -397,7 +222,8 @@ std::string end_message(LaunchEnd end, const LaunchCommand& command, const std::
       return "printed nothing for idle_timeout_s = " + format_seconds(command.idle_timeout_s);
     case LaunchEnd::stopped_by_observer: return "stopped because of its output";
     case LaunchEnd::interrupted: return "autolrs was asked to stop";
-    case LaunchEnd::failed_to_start: break;
+    case LaunchEnd::failed_to_start:
+    case LaunchEnd::launcher_error: break;
   }
   return "";
 }
@@ -437,29 +263,159 @@ ProcessLauncher::ProcessLauncher(const std::atomic<int>* stop_signal) : m_stop_s
   }
 }
 
-LaunchResult ProcessLauncher::run(const LaunchCommand& command, const LineObserver& observer) {
+/// A started trainer and its process group (pgid == pid): its output, its exit, and its ending.
+struct ProcessLauncher::Launch {
+  enum class Phase {
+    running,      ///< followed until it exits or a reason to end it arises
+    terminating,  ///< SIGTERM sent to the group; SIGKILL at `deadline`
+    killing       ///< SIGKILL sent; given up on at `deadline`
+  };
+
+  LaunchId id = 0;
+  LaunchCommand command;
+  LineObserver observer;
+  pid_t pid = -1;
+  UniqueFd pidfd;  ///< readable once the trainer has exited; none where pidfd_open is missing
+  std::array<Stream, 2> streams;
+  SteadyTime::time_point started, last_output;
+  Phase phase = Phase::running;
+  SteadyTime::time_point deadline;
+  std::optional<LaunchEnd> end;  ///< why it ends, once known
+  std::string error;             ///< for launcher_error
+  bool observer_stopped = false;
+  bool trainer_reaped = false;
+  std::optional<int> status;  ///< the trainer's wait status, when it was reaped here
+  milliseconds exit_check_interval{1};  ///< without a pidfd: next wait for the exit once the output closed
+
+  LineSplitter::LineSink line_sink(OutputStream kind) {
+    return [this, kind](std::string_view line) {
+      if (observer && !observer_stopped && !observer(kind, line)) observer_stopped = true;
+    };
+  }
+
+  /// Reads at most `max_bytes` of what is available on `stream` into its log and, when
+  /// `deliver_lines`, to the observer. True if any byte was read.
+  bool read_available(Stream& stream, std::size_t max_bytes, bool deliver_lines) {
+    std::array<char, read_chunk_bytes> buffer;
+    std::size_t total = 0;
+    while (total < max_bytes) {
+      const ssize_t count = ::read(stream.pipe.get(), buffer.data(), buffer.size());
+      if (count < 0 && errno == EINTR) continue;
+      if (count < 0 && errno == EAGAIN) break;
+      if (count <= 0) {  // end of file, or a read error that leaves nothing more to read
+        stream.pipe.reset();
+        if (deliver_lines) stream.lines.finish(line_sink(stream.kind));
+        break;
+      }
+      const std::string_view chunk(buffer.data(), static_cast<std::size_t>(count));
+      write_log(stream, chunk);
+      if (deliver_lines) stream.lines.feed(chunk, line_sink(stream.kind));
+      total += chunk.size();
+    }
+    return total > 0;
+  }
+
+  /// Reads every open stream without waiting, lines to the observer while the launch runs.
+  void drain(std::size_t max_bytes) {
+    for (Stream& stream : streams) {
+      if (stream.pipe) read_available(stream, max_bytes, phase == Phase::running);
+    }
+  }
+
+  static void write_log(Stream& stream, std::string_view bytes) {
+    while (!bytes.empty()) {
+      const ssize_t written = ::write(stream.log.get(), bytes.data(), bytes.size());
+      if (written < 0 && errno == EINTR) continue;
+      if (written < 0) throw std::system_error(errno, std::generic_category(), "cannot write " + stream.log_path);
+      bytes.remove_prefix(static_cast<std::size_t>(written));
+    }
+  }
+
+  /// Reaps the trainer and, once it is gone, members of its group adopted by us as subreaper.
+  void reap() {
+    int wait_status = 0;
+    if (!trainer_reaped) {
+      const pid_t reaped = ::waitpid(pid, &wait_status, WNOHANG);
+      if (reaped == pid) status = wait_status;
+      // ECHILD: someone else reaped it (SIGCHLD ignored in this process); its status is lost.
+      trainer_reaped = reaped == pid || (reaped < 0 && errno == ECHILD);
+      if (!trainer_reaped) return;
+      pidfd.reset();
+    }
+    while (::waitpid(-pid, &wait_status, WNOHANG) > 0) {
+    }
+  }
+
+  bool gone() {
+    reap();
+    return trainer_reaped && ::kill(-pid, 0) != 0 && errno == ESRCH;
+  }
+
+  /// Signals the group, and the trainer itself in case it moved to another group.
+  void signal_group(int signal) {
+    ::kill(-pid, signal);
+    if (!trainer_reaped) ::kill(pid, signal);
+  }
+
+  /// Starts ending the launch for `why`: done at once when its group is gone, else SIGTERM (and
+  /// SIGCONT) to the group and up to kill_grace_s for it to go.
+  void begin_end(LaunchEnd why, SteadyTime::time_point now) {
+    end = why;
+    if (gone()) return;
+    signal_group(SIGTERM);
+    signal_group(SIGCONT);
+    phase = Phase::terminating;
+    deadline = now + to_duration(std::max(command.kill_grace_s, 0.0));
+  }
+
+  /// autolrs failed around the launch: it ends at once, SIGKILLed, and is not read any more.
+  void abort(const std::string& what, SteadyTime::time_point now) {
+    end = LaunchEnd::launcher_error;
+    error = what;
+    observer_stopped = true;
+    signal_group(SIGKILL);
+    for (Stream& stream : streams) stream.pipe.reset();
+    phase = Phase::killing;
+    deadline = now + kill_wait;
+  }
+};
+
+ProcessLauncher::~ProcessLauncher() {
+  for (const std::unique_ptr<Launch>& launch : m_launches) launch->signal_group(SIGKILL);
+  for (const std::unique_ptr<Launch>& launch : m_launches) {
+    const auto deadline = SteadyTime::now() + kill_wait;
+    while (!launch->gone() && SteadyTime::now() < deadline) ::poll(nullptr, 0, 10);
+  }
+}
+
+bool ProcessLauncher::stop_requested() const { return m_interrupted || (m_stop_signal && m_stop_signal->load() != 0); }
+
+void ProcessLauncher::interrupt() { m_interrupted = true; }
+
+std::size_t ProcessLauncher::running() const { return m_launches.size() + m_completed.size(); }
+
+LaunchId ProcessLauncher::start(const LaunchCommand& command, LineObserver observer) {
+  const LaunchId id = m_next_id++;
   const auto started = SteadyTime::now();
-  LaunchResult result;
-  const auto finish = [&](LaunchEnd end, std::string message) {
+  const auto not_started = [&](LaunchEnd end, std::string message) {
+    LaunchResult result;
     result.end = end;
     result.message = std::move(message);
     result.wall_s = std::chrono::duration<double>(SteadyTime::now() - started).count();
-    return result;
+    m_completed.push_back({id, std::move(result)});
+    return id;
   };
-  if (m_stop_signal && m_stop_signal->load() != 0) {
-    return finish(LaunchEnd::interrupted, "autolrs was asked to stop; not started");
-  }
-  if (command.argv.empty()) return finish(LaunchEnd::failed_to_start, "empty command");
+  if (stop_requested()) return not_started(LaunchEnd::interrupted, "autolrs was asked to stop; not started");
+  if (command.argv.empty()) return not_started(LaunchEnd::failed_to_start, "empty command");
   std::error_code ignored;
   if (!fs::is_directory(command.workdir, ignored)) {
-    return finish(LaunchEnd::failed_to_start, "workdir " + command.workdir + " is not a directory");
+    return not_started(LaunchEnd::failed_to_start, "workdir " + command.workdir + " is not a directory");
   }
   const std::optional<std::string> program = resolve_program(command.argv[0], command.env, command.workdir);
   if (!program) {
-    return finish(LaunchEnd::failed_to_start,
-                  command.argv[0].find('/') == std::string::npos
-                      ? command.argv[0] + ": not found in PATH (or not executable)"
-                      : command.argv[0] + ": not an executable file");
+    return not_started(LaunchEnd::failed_to_start, command.argv[0].find('/') == std::string::npos
+                                                       ? command.argv[0] + ": not found in PATH (or not executable)"
+                                                       : command.argv[0] + ": not an executable file");
   }
 
   std::string error;
@@ -468,30 +424,161 @@ LaunchResult ProcessLauncher::run(const LaunchCommand& command, const LineObserv
   std::array<bp::pipe, 2> pipes{bp::pipe(-1, -1), bp::pipe(-1, -1)};
   for (std::size_t i = 0; i < streams.size(); ++i) {
     streams[i].log = open_log(streams[i].log_path, error);
-    if (!streams[i].log || !make_pipe(pipes[i], error)) return finish(LaunchEnd::failed_to_start, error);
+    if (!streams[i].log || !make_pipe(pipes[i], error)) return not_started(LaunchEnd::failed_to_start, error);
   }
   const pid_t pid = spawn(command, *program, pipes[0], pipes[1], error);
-  if (pid < 0) return finish(LaunchEnd::failed_to_start, error);
+  if (pid < 0) return not_started(LaunchEnd::failed_to_start, error);
   for (std::size_t i = 0; i < streams.size(); ++i) {  // the write ends went to the child and are closed
     streams[i].pipe.reset(pipes[i].native_source());
     pipes[i].assign_source(-1);
   }
 
-  RunningLaunch launch(pid, std::move(streams), observer);
-  const LaunchEnd end = launch.monitor(command, m_stop_signal);
-  const bool all_gone = launch.end_group(command.kill_grace_s);
-  launch.finish_lines();
+  auto launch = std::make_unique<Launch>();
+  launch->id = id;
+  launch->command = command;
+  launch->observer = std::move(observer);
+  launch->pid = pid;
+  launch->pidfd.reset(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));  // -1 on kernels before 5.3
+  launch->streams = std::move(streams);
+  launch->started = launch->last_output = started;
+  m_launches.push_back(std::move(launch));
+  return id;
+}
 
-  if (const std::optional<int> status = launch.status()) {
-    if (WIFEXITED(*status)) result.exit_code = WEXITSTATUS(*status);
-    if (WIFSIGNALED(*status)) result.signal = WTERMSIG(*status);
+bool ProcessLauncher::advance(Launch& launch) {
+  const auto now = SteadyTime::now();
+  switch (launch.phase) {
+    case Launch::Phase::running: {
+      launch.reap();
+      const LaunchCommand& command = launch.command;
+      if (launch.observer_stopped) {
+        launch.begin_end(LaunchEnd::stopped_by_observer, now);
+      } else if (launch.trainer_reaped) {
+        launch.drain(max_drain_bytes);
+        launch.begin_end(launch.status && WIFSIGNALED(*launch.status) ? LaunchEnd::signaled : LaunchEnd::exited, now);
+      } else if (stop_requested()) {
+        launch.begin_end(LaunchEnd::interrupted, now);
+      } else if (command.timeout_s > 0 && now - launch.started >= to_duration(command.timeout_s)) {
+        launch.begin_end(LaunchEnd::timed_out, now);
+      } else if (command.idle_timeout_s > 0 && now - launch.last_output >= to_duration(command.idle_timeout_s)) {
+        launch.begin_end(LaunchEnd::idle_timed_out, now);
+      }
+      if (!launch.end) return false;
+      if (launch.phase == Launch::Phase::running) break;  // its group was gone already
+      return false;
+    }
+    case Launch::Phase::terminating:
+      if (launch.gone()) break;
+      if (now < launch.deadline) return false;
+      launch.signal_group(SIGKILL);
+      launch.phase = Launch::Phase::killing;
+      launch.deadline = now + kill_wait;
+      return false;
+    case Launch::Phase::killing:
+      if (launch.gone()) break;
+      if (now < launch.deadline) return false;
+      complete(launch, false);
+      return true;
   }
-  std::string message = end_message(end, command, launch.status());
+  complete(launch, true);
+  return true;
+}
+
+void ProcessLauncher::complete(Launch& launch, bool all_gone) {
+  // Pending partial last lines (the observer is not called again once it asked to stop).
+  try {
+    for (Stream& stream : launch.streams) stream.lines.finish(launch.line_sink(stream.kind));
+  } catch (const std::exception& failure) {
+    launch.end = LaunchEnd::launcher_error;
+    launch.error = failure.what();
+  }
+  LaunchResult result;
+  result.end = *launch.end;
+  if (launch.status) {
+    if (WIFEXITED(*launch.status)) result.exit_code = WEXITSTATUS(*launch.status);
+    if (WIFSIGNALED(*launch.status)) result.signal = WTERMSIG(*launch.status);
+  }
+  result.message = result.end == LaunchEnd::launcher_error ? launch.error : end_message(result.end, launch.command, launch.status);
   if (!all_gone) {
-    message += (message.empty() ? "" : "; ") + std::string("processes of its group (") + std::to_string(pid) +
-               ") were still present " + std::to_string(kill_wait.count()) + " s after SIGKILL";
+    result.survivors = "processes of its group (" + std::to_string(launch.pid) + ") were still present " +
+                       std::to_string(kill_wait.count()) + " s after SIGKILL";
+    result.message += (result.message.empty() ? "" : "; ") + result.survivors;
   }
-  return finish(end, std::move(message));
+  result.wall_s = std::chrono::duration<double>(SteadyTime::now() - launch.started).count();
+  m_completed.push_back({launch.id, std::move(result)});
+}
+
+void ProcessLauncher::poll_once() {
+  std::vector<pollfd> fds;
+  struct Source {
+    Launch* launch;
+    Stream* stream;  ///< null for the launch's pidfd
+  };
+  std::vector<Source> sources;
+  const auto now = SteadyTime::now();
+  auto wait = check_interval;  // the stop signal is checked at least this often
+  const auto until = [&](SteadyTime::time_point deadline) {
+    const auto left = std::chrono::ceil<milliseconds>(deadline - now);
+    wait = std::clamp(left, milliseconds{0}, wait);
+  };
+  for (const std::unique_ptr<Launch>& launch : m_launches) {
+    for (Stream& stream : launch->streams) {
+      if (!stream.pipe) continue;
+      fds.push_back({stream.pipe.get(), POLLIN, 0});
+      sources.push_back({launch.get(), &stream});
+    }
+    if (launch->pidfd) {
+      fds.push_back({launch->pidfd.get(), POLLIN, 0});
+      sources.push_back({launch.get(), nullptr});
+    }
+    if (launch->phase != Launch::Phase::running) {
+      wait = std::min(wait, group_check_interval);  // a group's end is not signalled: look again soon
+      until(launch->deadline);
+      continue;
+    }
+    const LaunchCommand& command = launch->command;
+    if (command.timeout_s > 0) until(launch->started + to_duration(command.timeout_s));
+    if (command.idle_timeout_s > 0) until(launch->last_output + to_duration(command.idle_timeout_s));
+    if (!launch->pidfd && !launch->streams[0].pipe && !launch->streams[1].pipe) {
+      // No pidfd and the output closed: only the exit is awaited, and it normally follows at once.
+      // Check after 1 ms, doubling up to check_interval, rather than sleeping a whole interval.
+      wait = std::min(wait, launch->exit_check_interval);
+      launch->exit_check_interval = std::min(launch->exit_check_interval * 2, check_interval);
+    }
+  }
+  if (::poll(fds.data(), fds.size(), static_cast<int>(wait.count())) <= 0) return;
+  for (std::size_t i = 0; i < fds.size(); ++i) {
+    if (fds[i].revents == 0 || !sources[i].stream) continue;  // a pidfd: the next advance() reaps
+    Launch& launch = *sources[i].launch;
+    if (!sources[i].stream->pipe) continue;  // closed by an abort while handling an earlier source
+    try {
+      const bool running = launch.phase == Launch::Phase::running;
+      if (launch.read_available(*sources[i].stream, max_read_per_turn, running) && running) launch.last_output = SteadyTime::now();
+    } catch (const std::exception& failure) {
+      launch.abort(failure.what(), SteadyTime::now());
+    }
+  }
+}
+
+LaunchCompletion ProcessLauncher::wait() {
+  for (;;) {
+    if (!m_completed.empty()) {
+      LaunchCompletion completion = std::move(m_completed.front());
+      m_completed.pop_front();
+      return completion;
+    }
+    if (m_launches.empty()) throw std::logic_error("ProcessLauncher::wait: no launch is running");
+    for (auto it = m_launches.begin(); it != m_launches.end();) {
+      bool over = false;
+      try {
+        over = advance(**it);
+      } catch (const std::exception& failure) {  // the observer threw, or a log write failed, while draining
+        (*it)->abort(failure.what(), SteadyTime::now());
+      }
+      it = over ? m_launches.erase(it) : it + 1;
+    }
+    if (m_completed.empty()) poll_once();
+  }
 }
 
 }  // namespace autolrs::process

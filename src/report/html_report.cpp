@@ -319,7 +319,7 @@ std::string stage_plot(const RunState& state, const StageRecord& stage) {
     legend.line("GP posterior mean", mean_style);
     legend.band("±2σ", "rgba(204,121,167,0.35)");
   }
-  bool any_ok = false, any_failed = false, any_diverged = false, any_pending = false;
+  bool any_ok = false, any_failed = false, any_diverged = false, any_pending = false, any_unjudged = false;
   for (const search::ProbeRecord& probe : stage.probes) {
     const std::string name = "probe " + std::to_string(probe.index) + ": lr " + format_number(probe.lr, 4);
     if (const std::optional<ProbeValue> value = judged(probe)) {
@@ -334,6 +334,8 @@ std::string stage_plot(const RunState& state, const StageRecord& stage) {
     } else if (probe.status == ProbeStatus::pending) {
       plot.add_vertical_line(probe.lr, {probe_colour, 1, 1, "2 3"}, "");
       any_pending = true;
+    } else if (probe.status == ProbeStatus::succeeded) {
+      any_unjudged = true;  // a planner that judges no probe by a value: the range test
     } else {
       const bool diverged = probe.status == ProbeStatus::diverged;
       plot.add_top_marker(probe.lr, diverged ? Marker::triangle : Marker::cross, diverged ? diverged_colour : failed_colour,
@@ -350,7 +352,11 @@ std::string stage_plot(const RunState& state, const StageRecord& stage) {
     plot.add_vertical_line(*stage.lr, chosen_style, "chosen " + format_number(*stage.lr, 3));
     legend.line("chosen LR", chosen_style);
   }
-  if (!any_ok) plot.add_note(stage.probes.empty() ? "no probe yet" : "no probe result yet");
+  if (!any_ok) {
+    plot.add_note(stage.probes.empty() ? "no probe yet"
+                  : any_unjudged      ? "no value judged these launches (a range test: see range_test.svg)"
+                                      : "no probe result yet");
+  }
   const std::string title = "Stage " + std::to_string(stage.index) + ": steps " + steps_text(stage.start_step) + "–" +
                             steps_text(stage.start_step + stage.steps);
   const std::string note = std::to_string(stage.probes.size()) + (stage.probes.size() == 1 ? " probe of " : " probes of ") +

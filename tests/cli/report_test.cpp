@@ -97,11 +97,13 @@ TEST_CASE("cli: autolrs report rebuilds a range test's report from its journal, 
   CHECK(report.status == 0);
   CHECK(report.out == (run_dir / "report.html").string() + " (run completed)\n");
   const std::string html = read_text(run_dir / "report.html");
-  CHECK(html.find("<svg id=\"stage-0\"") != std::string::npos);
-  for (const char* lr : {"probe 0: lr 0.001", "probe 1: lr 0.01", "probe 2: lr 0.1", "probe 3: lr 1"}) {
+  for (const char* lr : {"stage 0 probe 0: lr 0.001 (ok)", "stage 0 probe 1: lr 0.01 (ok)", "stage 0 probe 2: lr 0.1 (ok)",
+                         "stage 0 probe 3: lr 1 (diverged)"}) {
     CAPTURE(lr);
     CHECK(html.find(lr) != std::string::npos);
   }
+  CHECK(html.find("<td>3/4</td>") != std::string::npos);
+  CHECK(html.find("no value judged these launches (a range test: see range_test.svg)") != std::string::npos);
 }
 
 TEST_CASE("cli: autolrs report exits 2 naming the folder when it holds no journal") {

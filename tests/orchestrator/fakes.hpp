@@ -2,9 +2,10 @@
 
 #include <algorithm>
 #include <cmath>
+#include <deque>
 #include <functional>
-#include <mutex>
 #include <set>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -25,30 +26,17 @@ inline std::string argument_after(const std::vector<std::string>& argv, const st
 class FakeCheckpointStore : public orchestrator::CheckpointStore {
  public:
   std::string staging_path(const std::string& name) override { return "/ckpt/" + name + ".staging"; }
-  bool is_valid(const std::string& path) const override {
-    std::lock_guard guard(m_mutex);
-    return existing.count(path) > 0;
-  }
+  bool is_valid(const std::string& path) const override { return existing.count(path) > 0; }
   std::string promote(const std::string& staging, const std::string& name) override {
-    std::lock_guard guard(m_mutex);
     existing.erase(staging);
     existing.insert("/ckpt/" + name);
     return "/ckpt/" + name;
   }
-  void remove(const std::string& path) override {
-    std::lock_guard guard(m_mutex);
-    existing.erase(path);
-  }
+  void remove(const std::string& path) override { existing.erase(path); }
   /// What a trainer does when it saves.
-  void write(const std::string& path) {
-    std::lock_guard guard(m_mutex);
-    existing.insert(path);
-  }
+  void write(const std::string& path) { existing.insert(path); }
 
   std::set<std::string> existing;
-
- private:
-  mutable std::mutex m_mutex;
 };
 
 /// A journal in memory; records go through their JSON text, as they would on disk.
@@ -71,30 +59,52 @@ class FakeClock : public orchestrator::Clock {
 
 /// A trainer in memory: reads --lr, --steps and --save from argv, prints `loss=` lines of an
 /// exponential decay whose floor is lowest at lr = 0.01 (above lr 0.3 the loss explodes instead),
-/// and "writes" its checkpoint to the store.
+/// and "writes" its checkpoint to the store. Launches run when wait() is called, one at a time in the
+/// order they were started, so that a run is the same whatever its slots.
 /// `interrupt_at` (0-based launch count) makes that launch end as interrupted; the first
 /// `rising_stage_launches` stage launches (those saving a step-* checkpoint) print losses rising from 2.
 class FakeTrainerLauncher : public orchestrator::Launcher {
  public:
   explicit FakeTrainerLauncher(FakeCheckpointStore& store) : m_store(store) {}
 
-  orchestrator::LaunchResult run(const orchestrator::LaunchCommand& command,
-                                 const orchestrator::LineObserver& observer) override {
-    {
-      std::lock_guard guard(m_mutex);
-      commands.push_back(command);
-      if (static_cast<int>(commands.size()) - 1 == interrupt_at) return result(orchestrator::LaunchEnd::interrupted);
-    }
+  orchestrator::LaunchId start(const orchestrator::LaunchCommand& command, orchestrator::LineObserver observer) override {
+    commands.push_back(command);
+    m_started.push_back({m_next_id, command, std::move(observer), static_cast<int>(commands.size()) - 1});
+    return m_next_id++;
+  }
+
+  orchestrator::LaunchCompletion wait() override {
+    if (m_started.empty()) throw std::logic_error("FakeTrainerLauncher::wait: no launch is running");
+    Started launch = std::move(m_started.front());
+    m_started.pop_front();
+    if (interrupted || launch.index == interrupt_at) return {launch.id, result(orchestrator::LaunchEnd::interrupted)};
+    return {launch.id, train(launch.command, launch.observer)};
+  }
+
+  std::size_t running() const override { return m_started.size(); }
+  void interrupt() override { interrupted = true; }
+
+  std::vector<orchestrator::LaunchCommand> commands;  ///< every launch started, in order
+  int interrupt_at = -1;
+  int rising_stage_launches = 0;
+  bool interrupted = false;  ///< interrupt() was called
+
+ protected:
+  struct Started {
+    orchestrator::LaunchId id;
+    orchestrator::LaunchCommand command;
+    orchestrator::LineObserver observer;
+    int index;  ///< in `commands`
+  };
+
+  /// What the trainer prints and saves for `command`.
+  orchestrator::LaunchResult train(const orchestrator::LaunchCommand& command, const orchestrator::LineObserver& observer) {
     const double lr = std::stod(argument_after(command.argv, "--lr"));
     const long steps = std::stol(argument_after(command.argv, "--steps"));
     const std::string load = argument_after(command.argv, "--load");
     const double start = load.find("step-") == std::string::npos ? 0 : std::stod(load.substr(load.rfind('-') + 1));
     const double floor = 0.5 + 0.1 * std::pow(std::log10(lr) + 2.0, 2);
-    bool rising = false;
-    if (argument_after(command.argv, "--save").find("/step-") != std::string::npos) {
-      std::lock_guard guard(m_mutex);
-      rising = rising_stage_launches-- > 0;
-    }
+    const bool rising = argument_after(command.argv, "--save").find("/step-") != std::string::npos && rising_stage_launches-- > 0;
     for (long step = 1; step <= steps; ++step) {
       const double t = start + static_cast<double>(step);
       const double loss = lr > 0.3  ? 2.0 * std::exp(0.5 * static_cast<double>(step))
@@ -108,11 +118,6 @@ class FakeTrainerLauncher : public orchestrator::Launcher {
     return result(orchestrator::LaunchEnd::exited, 0);
   }
 
-  std::vector<orchestrator::LaunchCommand> commands;
-  int interrupt_at = -1;
-  int rising_stage_launches = 0;
-
- private:
   static orchestrator::LaunchResult result(orchestrator::LaunchEnd end, int exit_code = -1) {
     orchestrator::LaunchResult launch_result;
     launch_result.end = end;
@@ -121,7 +126,8 @@ class FakeTrainerLauncher : public orchestrator::Launcher {
   }
 
   FakeCheckpointStore& m_store;
-  std::mutex m_mutex;
+  std::deque<Started> m_started;
+  orchestrator::LaunchId m_next_id = 1;
 };
 
 }  // namespace autolrs::testing

@@ -1,12 +1,8 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
-#include <atomic>
-#include <chrono>
-#include <csignal>
 #include <map>
 #include <stdexcept>
-#include <thread>
 
 #include "orchestrator/fakes.hpp"
 #include "orchestrator/launch_command.hpp"
@@ -373,26 +369,25 @@ struct JournalFailingOnResult : MemoryJournal {
   }
 };
 
-/// Probe 0 trains at once; every other launch runs until the stop signal is set, then ends
-/// interrupted (as the process launcher does), and is counted.
-struct SlowLaunchesUntilStopped : FakeTrainerLauncher {
-  SlowLaunchesUntilStopped(FakeCheckpointStore& store, const std::atomic<int>& stop) : FakeTrainerLauncher(store), stop(stop) {}
-  orchestrator::LaunchResult run(const orchestrator::LaunchCommand& command,
-                                 const orchestrator::LineObserver& observer) override {
-    if (argument_after(command.argv, "--save").find("probe-00") != std::string::npos) {
-      return FakeTrainerLauncher::run(command, observer);
+/// Probe 0 trains at once; every other launch runs until it is interrupted, then ends
+/// interrupted (as the process launcher does), and is counted. Waiting while only those run, not
+/// interrupted, would wait for ever: that fails the test instead.
+struct SlowLaunchesUntilInterrupted : FakeTrainerLauncher {
+  using FakeTrainerLauncher::FakeTrainerLauncher;
+  orchestrator::LaunchCompletion wait() override {
+    const auto quick = std::find_if(m_started.begin(), m_started.end(), [](const Started& launch) {
+      return argument_after(launch.command.argv, "--save").find("probe-00") != std::string::npos;
+    });
+    if (quick != m_started.end()) {
+      Started launch = std::move(*quick);
+      m_started.erase(quick);
+      return {launch.id, train(launch.command, launch.observer)};
     }
-    const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-    while (stop.load() == 0 && std::chrono::steady_clock::now() < give_up) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    }
+    if (!interrupted) throw std::logic_error("waiting for launches that never end");
     ++stopped_launches;
-    orchestrator::LaunchResult result;
-    result.end = orchestrator::LaunchEnd::interrupted;
-    return result;
+    return FakeTrainerLauncher::wait();
   }
-  const std::atomic<int>& stop;
-  std::atomic<int> stopped_launches{0};
+  int stopped_launches = 0;
 };
 
 }  // namespace
@@ -400,21 +395,77 @@ struct SlowLaunchesUntilStopped : FakeTrainerLauncher {
 TEST_CASE("orchestrator::RunOrchestrator failing mid-run stops the running launches, waits for them and rethrows") {
   spec::JobSpec job = job_for_tests();
   job.slots = {spec::SlotSpec{}, spec::SlotSpec{}, spec::SlotSpec{}};
-  std::atomic<int> stop_signal{0};
   FakeCheckpointStore store;
-  SlowLaunchesUntilStopped launcher(store, stop_signal);
+  SlowLaunchesUntilInterrupted launcher(store);
   JournalFailingOnResult journal;
   FakeClock clock;
-  orchestrator::RunOrchestrator orchestrator(job, {{"spec", "v1"}},
-                                             orchestrator::RunContext{launcher, journal, store, clock, {}, &stop_signal});
+  orchestrator::RunOrchestrator orchestrator(job, {{"spec", "v1"}}, orchestrator::RunContext{launcher, journal, store, clock, {}});
   search::AutoLrsSearch planner(job);
   // Probe 0's result cannot be journaled while probes 1 and 2 run on the other slots: the error
-  // reaches the caller (not std::terminate), after both were told to stop and had ended.
+  // reaches the caller, after both were interrupted and had ended.
   CHECK_THROWS_WITH_AS(orchestrator.run(planner, false), "journal: no space left on device", std::runtime_error);
-  CHECK(stop_signal.load() == SIGTERM);
-  CHECK(launcher.stopped_launches.load() == 2);
-  CHECK(launcher.commands.size() == 1);  // only probe 0 went through the fake trainer
+  CHECK(launcher.interrupted);
+  CHECK(launcher.stopped_launches == 2);
+  CHECK(launcher.running() == 0);
+  CHECK(launcher.commands.size() == 3);
   REQUIRE(journal.records.size() == 2);
   CHECK(std::holds_alternative<orchestrator::StartedRecord>(journal.records[0]));
   CHECK(std::holds_alternative<orchestrator::IssuedRecord>(journal.records[1]));
+}
+
+namespace {
+
+/// Probe 1 of the first stage ends as the launcher describes it in `ending`; the rest train.
+struct EndingOfProbe1 : FakeTrainerLauncher {
+  EndingOfProbe1(FakeCheckpointStore& store, orchestrator::LaunchResult ending) : FakeTrainerLauncher(store), ending(std::move(ending)) {}
+  orchestrator::LaunchCompletion wait() override {
+    if (argument_after(m_started.front().command.argv, "--save").find("stage-000-probe-01.") == std::string::npos) {
+      return FakeTrainerLauncher::wait();
+    }
+    const orchestrator::LaunchId id = m_started.front().id;
+    m_started.pop_front();
+    return {id, ending};
+  }
+  orchestrator::LaunchResult ending;
+};
+
+}  // namespace
+
+TEST_CASE("orchestrator::RunOrchestrator records the launcher's precise ending in a failed probe's reason") {
+  struct Case {
+    orchestrator::LaunchEnd end;
+    int exit_code;
+    std::string message, survivors, reason;
+  };
+  const std::string group_left = "processes of its group (4242) were still present 5 s after SIGKILL";
+  for (const Case& c : std::vector<Case>{
+           {orchestrator::LaunchEnd::signaled, -1, "killed by signal 9 (SIGKILL)", "", "killed by signal 9 (SIGKILL)"},
+           {orchestrator::LaunchEnd::exited, 3, "exited with status 3", "",
+            "exited with status 3 (see /runs/fake/logs/stage-000-probe-01.stdout.log)"},
+           {orchestrator::LaunchEnd::timed_out, -1, "ran past timeout_s = 9 s; " + group_left, group_left,
+            "ran past trainer.timeout_s; " + group_left},
+           {orchestrator::LaunchEnd::launcher_error, -1, "cannot write /runs/fake/logs/x: No space left on device", "",
+            "autolrs: cannot write /runs/fake/logs/x: No space left on device"},
+       }) {
+    CAPTURE(c.reason);
+    orchestrator::LaunchResult ending;
+    ending.end = c.end;
+    ending.exit_code = c.exit_code;
+    ending.message = c.message;
+    ending.survivors = c.survivors;
+    FakeCheckpointStore store;
+    EndingOfProbe1 launcher(store, ending);
+    MemoryJournal journal;
+    FakeClock clock;
+    FinalState final_state;
+    spec::JobSpec job = job_for_tests();
+    job.total_steps = 100;
+    orchestrator::RunOrchestrator orchestrator(job, {{"spec", "v1"}},
+                                               orchestrator::RunContext{launcher, journal, store, clock, {&final_state}});
+    search::AutoLrsSearch planner(job);
+    REQUIRE(orchestrator.run(planner, false) == RunStatus::completed);
+    const nlohmann::json& probe = final_state.summary["stages"][0]["probes"][1];
+    CHECK(probe["status"] == "failed");
+    CHECK(probe["reason"] == c.reason);
+  }
 }

@@ -5,10 +5,11 @@
 #include <sys/stat.h>
 
 #include <atomic>
+#include <map>
+#include <stdexcept>
 #include <cerrno>
 #include <cstdlib>
 #include <string>
-#include <thread>
 #include <utility>
 #include <vector>
 
@@ -56,7 +57,7 @@ struct Recorded {
 
 Recorded run_recorded(ProcessLauncher& launcher, const LaunchCommand& command) {
   Recorded recorded;
-  recorded.result = launcher.run(command, [&](OutputStream stream, std::string_view line) {
+  recorded.result = orchestrator::run_to_end(launcher, command, [&](OutputStream stream, std::string_view line) {
     recorded.lines.emplace_back(stream, std::string(line));
     return true;
   });
@@ -200,7 +201,7 @@ TEST_CASE("process::ProcessLauncher stops when the observer returns false") {
   TempDir dir;
   ProcessLauncher launcher;
   int calls = 0;
-  const LaunchResult result = launcher.run(command_in(dir, {behave, "chatty"}), [&](OutputStream, std::string_view) {
+  const LaunchResult result = orchestrator::run_to_end(launcher, command_in(dir, {behave, "chatty"}), [&](OutputStream, std::string_view) {
     return ++calls < 3;
   });
   CHECK(result.end == LaunchEnd::stopped_by_observer);
@@ -213,10 +214,11 @@ TEST_CASE("process::ProcessLauncher is interrupted by the stop signal") {
   ProcessLauncher launcher(&stop_signal);
 
   SUBCASE("while a launch runs") {
-    const LaunchResult result = launcher.run(command_in(dir, {behave, "chatty"}), [&](OutputStream, std::string_view) {
-      stop_signal = SIGINT;  // as the CLI's signal handler would
-      return true;
-    });
+    const LaunchResult result =
+        orchestrator::run_to_end(launcher, command_in(dir, {behave, "chatty"}), [&](OutputStream, std::string_view) {
+          stop_signal = SIGINT;  // as the CLI's signal handler would
+          return true;
+        });
     CHECK(result.end == LaunchEnd::interrupted);
     CHECK(result.message == "autolrs was asked to stop");
   }
@@ -238,8 +240,8 @@ TEST_CASE("process::ProcessLauncher cuts a 100 MB line without newline to the ca
 
   std::vector<std::size_t> lengths;
   std::string last_line;
-  const LaunchResult result =
-      launcher.run(command_in(dir, {behave, "huge_line", std::to_string(huge)}), [&](OutputStream, std::string_view line) {
+  const LaunchResult result = orchestrator::run_to_end(
+      launcher, command_in(dir, {behave, "huge_line", std::to_string(huge)}), [&](OutputStream, std::string_view line) {
         lengths.push_back(line.size());
         last_line = line;
         return true;
@@ -292,27 +294,140 @@ TEST_CASE("process::ProcessLauncher reports what cannot be started") {
   }
 }
 
-TEST_CASE("process::ProcessLauncher runs concurrent launches independently") {
+/// The number of entries of a /proc/self folder (threads in task/, open descriptors in fd/).
+std::size_t entries_of(const char* folder) {
+  std::size_t count = 0;
+  for ([[maybe_unused]] const auto& entry : std::filesystem::directory_iterator(folder)) ++count;
+  return count;
+}
+
+/// Starts every command at once and waits for them all; the lines each launch's observer saw, and
+/// the order they ended in.
+struct Concurrent {
+  std::map<orchestrator::LaunchId, Recorded> recorded;
+  std::vector<orchestrator::LaunchId> ids, ended;
+
+  Concurrent(ProcessLauncher& launcher, const std::vector<LaunchCommand>& commands) {
+    for (const LaunchCommand& command : commands) {
+      const orchestrator::LaunchId id = launcher.start(command, [this, at = ids.size()](OutputStream stream, std::string_view line) {
+        recorded[ids[at]].lines.emplace_back(stream, std::string(line));
+        return true;
+      });
+      ids.push_back(id);
+    }
+    while (launcher.running() > 0) {
+      const orchestrator::LaunchCompletion completion = launcher.wait();
+      recorded[completion.id].result = completion.result;
+      ended.push_back(completion.id);
+    }
+  }
+  const Recorded& of(std::size_t launch) { return recorded[ids[launch]]; }
+};
+
+LaunchCommand logged_as(LaunchCommand command, const TempDir& dir, const std::string& name) {
+  command.stdout_log = (dir / (name + ".stdout")).string();
+  command.stderr_log = (dir / (name + ".stderr")).string();
+  return command;
+}
+
+TEST_CASE("process::ProcessLauncher runs concurrent launches on one thread, each with its own lines and log") {
   TempDir dir;
   ProcessLauncher launcher;
   constexpr int launches = 4;
-  std::vector<Recorded> recorded(launches);
-  std::vector<std::thread> threads;
+  std::vector<LaunchCommand> commands;
   for (int i = 0; i < launches; ++i) {
-    threads.emplace_back([&, i] {
-      LaunchCommand command = command_in(dir, {behave, "exit", std::to_string(i)});
-      command.stdout_log = (dir / ("stdout" + std::to_string(i))).string();
-      command.stderr_log = (dir / ("stderr" + std::to_string(i))).string();
-      recorded[i] = run_recorded(launcher, command);
-    });
+    commands.push_back(logged_as(command_in(dir, {behave, "exit", std::to_string(i)}), dir, std::to_string(i)));
   }
-  for (std::thread& thread : threads) thread.join();
+  Concurrent run(launcher, commands);
+  CHECK(run.ended.size() == launches);
   for (int i = 0; i < launches; ++i) {
     CAPTURE(i);
-    CHECK(recorded[i].result.exit_code == i);
-    CHECK(recorded[i].of(OutputStream::stdout_stream) == std::vector<std::string>{"exiting with " + std::to_string(i)});
-    CHECK(read_text(dir / ("stdout" + std::to_string(i))) == "exiting with " + std::to_string(i) + "\n");
+    CHECK(run.of(i).result.exit_code == i);
+    CHECK(run.of(i).of(OutputStream::stdout_stream) == std::vector<std::string>{"exiting with " + std::to_string(i)});
+    CHECK(read_text(dir / (std::to_string(i) + ".stdout")) == "exiting with " + std::to_string(i) + "\n");
   }
+  CHECK_THROWS_AS(launcher.wait(), std::logic_error);  // nothing runs
+}
+
+TEST_CASE("process::ProcessLauncher serves the other launches while one is being killed") {
+  TempDir dir;
+  ProcessLauncher launcher;
+  // The first launch times out, ignores SIGTERM and is SIGKILLed after its grace; the second
+  // starts printing only after the first's timeout, and ends on its own meanwhile.
+  LaunchCommand stubborn = logged_as(command_in(dir, {behave, "ignore_term", (dir / "stubborn.pid").string()}), dir, "stubborn");
+  stubborn.timeout_s = 0.2;
+  stubborn.kill_grace_s = 5;  // only the SIGKILL after this grace ends it, long after the other's end
+  LaunchCommand other = logged_as(command_in(dir, {"/bin/sh", "-c", "sleep 0.4; echo done"}), dir, "other");
+  Concurrent run(launcher, {stubborn, other});
+  CHECK(run.ended == std::vector<orchestrator::LaunchId>{run.ids[1], run.ids[0]});
+  CHECK(run.of(1).result.succeeded());
+  CHECK(run.of(1).of(OutputStream::stdout_stream) == std::vector<std::string>{"done"});
+  CHECK(run.of(0).result.end == LaunchEnd::timed_out);
+  CHECK(run.of(0).result.signal == SIGKILL);
+  CHECK(process_is_gone((dir / "stubborn.pid").string()));
+}
+
+TEST_CASE("process::ProcessLauncher::interrupt ends every running launch as interrupted, and starts nothing after it") {
+  TempDir dir;
+  ProcessLauncher launcher;
+  const std::string pid_file = (dir / "hung.pid").string();
+  std::vector<LaunchCommand> commands = {logged_as(command_in(dir, {behave, "chatty"}), dir, "a"),
+                                         logged_as(command_in(dir, {behave, "ignore_term", pid_file}), dir, "b")};
+  std::vector<LaunchResult> results;
+  for (const LaunchCommand& command : commands) {
+    launcher.start(command, [&](OutputStream, std::string_view line) {
+      // Once the second has written its pid, as RunOrchestrator does when autolrs itself fails.
+      if (line == "ready") launcher.interrupt();
+      return true;
+    });
+  }
+  while (launcher.running() > 0) results.push_back(launcher.wait().result);
+  REQUIRE(results.size() == 2);
+  for (const LaunchResult& result : results) {
+    CHECK(result.end == LaunchEnd::interrupted);
+    CHECK(result.message == "autolrs was asked to stop");
+  }
+  CHECK(process_is_gone(pid_file));
+  const Recorded after = run_recorded(launcher, command_in(dir, {behave, "streams"}));
+  CHECK(after.result.end == LaunchEnd::interrupted);
+  CHECK(after.result.message == "autolrs was asked to stop; not started");
+}
+
+TEST_CASE("process::ProcessLauncher ends a launch whose log cannot be written or whose observer throws, and goes on") {
+  TempDir dir;
+  ProcessLauncher launcher;
+  LaunchCommand full_disk = command_in(dir, {behave, "chatty"});
+  full_disk.stdout_log = "/dev/full";  // every write fails with ENOSPC
+  const Recorded no_space = run_recorded(launcher, full_disk);
+  CHECK(no_space.result.end == LaunchEnd::launcher_error);
+  CHECK(no_space.result.message == "cannot write /dev/full: No space left on device");
+  CHECK(no_space.result.signal == SIGKILL);
+
+  const LaunchResult thrown = orchestrator::run_to_end(launcher, command_in(dir, {behave, "chatty"}), [](OutputStream, std::string_view) -> bool {
+    throw std::runtime_error("observer failed");
+  });
+  CHECK(thrown.end == LaunchEnd::launcher_error);
+  CHECK(thrown.message == "observer failed");
+
+  CHECK(run_recorded(launcher, command_in(dir, {behave, "exit", "0"})).result.succeeded());
+}
+
+TEST_CASE("process::ProcessLauncher creates no thread and keeps no descriptor per launch") {
+  TempDir dir;
+  ProcessLauncher launcher;
+  CHECK(run_recorded(launcher, command_in(dir, {behave, "exit", "0"})).result.succeeded());  // warm up
+  const std::size_t threads = entries_of("/proc/self/task"), descriptors = entries_of("/proc/self/fd");
+  for (int round = 0; round < 10; ++round) {
+    std::vector<LaunchCommand> commands;
+    for (int i = 0; i < 5; ++i) {
+      commands.push_back(logged_as(command_in(dir, {behave, "exit", "0"}), dir, std::to_string(i)));
+      CHECK(entries_of("/proc/self/task") == threads);
+    }
+    Concurrent run(launcher, commands);
+    CHECK(run.ended.size() == 5);
+  }
+  CHECK(entries_of("/proc/self/task") == threads);
+  CHECK(entries_of("/proc/self/fd") == descriptors);
 }
 
 TEST_CASE("process::resolve_program finds programs as execvp would") {
