@@ -21,7 +21,7 @@ search::ScheduleSpec schedule_of(const BaselineOptions& options) {
   schedule.peak_lr = options.peak_lr;
   if (options.segments) {
     if (search::is_piecewise_constant(schedule.shape)) {
-      throw spec::InputError("--segments", "applies to cosine, linear and wsd schedules only (" + options.schedule +
+      throw spec::InputError("--segments", "applies to cosine, linear, quadratic and wsd schedules only (" + options.schedule +
                                                " runs as its own constant pieces)");
     }
     if (*options.segments < 1) throw spec::InputError("--segments", "must be >= 1, got " + std::to_string(*options.segments));
@@ -45,11 +45,11 @@ CLI::App* setup_baseline(CLI::App& parent, BaselineOptions& options) {
   command->add_option("spec", options.spec_path, "Job spec (JSON)")->required();
   command->add_option("--schedule", options.schedule, "Schedule shape")
       ->required()
-      ->check(CLI::IsMember({"constant", "cosine", "step", "linear", "wsd"}));
+      ->check(CLI::IsMember({"constant", "cosine", "step", "linear", "wsd", "quadratic"}));
   command->add_option("--lr", options.peak_lr, "Peak learning rate (the constant one for --schedule constant)")->required();
   command->add_option_function<int>(
       "--segments", [&options](const int& segments) { options.segments = segments; },
-      "Launches a cosine or linear schedule, or a wsd cooldown, is cut into (default " +
+      "Launches a cosine, linear or quadratic schedule, or a wsd cooldown, is cut into (default " +
           std::to_string(search::default_schedule_segments) + ")");
   command->add_option_function<double>(
       "--cooldown", [&options](const double& fraction) { options.cooldown = fraction; },

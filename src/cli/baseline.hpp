@@ -11,7 +11,7 @@ struct BaselineOptions {
   std::string spec_path;
   std::string schedule;         ///< constant, cosine, step, linear or wsd
   double peak_lr = 0;           ///< > 0
-  std::optional<int> segments;  ///< cosine, linear and wsd only, ≥ 1; default search::default_schedule_segments
+  std::optional<int> segments;  ///< cosine, linear, quadratic and wsd only, ≥ 1; default search::default_schedule_segments
   std::optional<double> cooldown;  ///< wsd only, in (0, 1]; default search::default_cooldown_fraction
   std::string run_dir;          ///< overrides the spec's run_dir when not empty
   bool dry_run = false;

@@ -151,7 +151,10 @@ void RunOrchestrator::remember_checkpoint(const LaunchReport& report, const sear
     // Only a decay tail's losses matter: nothing ever trains on from its checkpoint.
     m_context.checkpoints.remove(report.checkpoint);
   } else {
-    m_probe_checkpoints[{request.stage, request.probe}] = report.checkpoint;
+    // A probe's next round continues its chain: its checkpoint replaces the previous round's.
+    std::string& chain = m_probe_checkpoints[{request.stage, request.probe}];
+    if (!chain.empty() && chain != report.checkpoint) m_context.checkpoints.remove(chain);
+    chain = report.checkpoint;
   }
 }
 

@@ -59,6 +59,7 @@ nlohmann::json run_summary(const RunState& state) {
                         {"forecast_std", forecast_usable ? nlohmann::json(probe.forecast->prediction_std) : nlohmann::json(nullptr)},
                         {"objective", probe.forecast_from_val ? "val_loss" : "train_loss"},
                         {"end_loss", probe.end_loss ? nlohmann::json(*probe.end_loss) : nlohmann::json(nullptr)},
+                        {"rounds", probe.rounds},
                         {"reason", probe.reason}});
     }
     stages.push_back({{"stage", stage.index},

@@ -300,7 +300,10 @@ std::string stage_plot(const RunState& state, const StageRecord& stage) {
   }
   for (const numerics::PosteriorPoint& point : stage.posterior) value_extent.add(point.mean);
   const std::string objective = from_val ? "val loss" : "loss";
+  const bool in_rounds = std::any_of(stage.probes.begin(), stage.probes.end(),
+                                     [](const search::ProbeRecord& probe) { return probe.rounds > 0; });
   const std::string y_label = !by_end_loss        ? "forecast " + objective + " at step " + steps_text(stage.start_step + stage.steps)
+                              : in_rounds         ? objective + " after the decay tail of its last round"
                               : stage.decay_tails ? objective + " after the decay tail"
                                                   : objective + " at the probe's end";
   SvgPlot plot("stage-" + std::to_string(stage.index), stage_plot_width, stage_plot_height,
@@ -321,7 +324,10 @@ std::string stage_plot(const RunState& state, const StageRecord& stage) {
   }
   bool any_ok = false, any_failed = false, any_diverged = false, any_pending = false, any_unjudged = false;
   for (const search::ProbeRecord& probe : stage.probes) {
-    const std::string name = "probe " + std::to_string(probe.index) + ": lr " + format_number(probe.lr, 4);
+    const std::string name = "probe " + std::to_string(probe.index) + ": lr " + format_number(probe.lr, 4) +
+                             (probe.rounds > 0 ? ", " + std::to_string(probe.rounds) + " round(s), " +
+                                                     steps_text(probe.steps) + " steps"
+                                               : "");
     if (const std::optional<ProbeValue> value = judged(probe)) {
       if (value->std > 0) {
         plot.add_error_bar(probe.lr, value->value - 2 * value->std, value->value + 2 * value->std, train_colour);

@@ -21,17 +21,11 @@ std::uint64_t mix_seed(std::uint64_t value) {
   return value ^ (value >> 31);
 }
 
-/// The stage's BO settings: the spec's bounds, narrowed to a window around the last stage's LR when
-/// the strategy says so.
-numerics::BayesOptConfig bayes_opt_config(const spec::SearchSpec& search, const SearchStrategy& strategy,
-                                          std::optional<double> last_lr) {
+/// The stage's BO settings: the spec's bounds.
+numerics::BayesOptConfig bayes_opt_config(const spec::SearchSpec& search) {
   numerics::BayesOptConfig config;
   config.lr_min = search.lr_min;
   config.lr_max = search.lr_max;
-  if (strategy.lr_window_factor > 0 && last_lr) {
-    config.lr_min = std::max(search.lr_min, *last_lr / strategy.lr_window_factor);
-    config.lr_max = std::min(search.lr_max, *last_lr * strategy.lr_window_factor);
-  }
   // The paper's choice: LCB with kappa = 1e6 is pure uncertainty sampling; the winner is then chosen
   // among the observations, not at the acquisition's optimum. (Expected improvement, and choosing by
   // the GP's posterior mean, did worse on the benchmark's suite.)
@@ -40,22 +34,28 @@ numerics::BayesOptConfig bayes_opt_config(const spec::SearchSpec& search, const 
   return config;
 }
 
-std::string format_reasons(const std::vector<ProbeRecord>& probes) {
+}  // namespace
+
+std::string every_probe_failed(int stage, const std::vector<ProbeRecord>& probes) {
   std::string reasons;
   for (const ProbeRecord& probe : probes) {
     char lr_text[32];
     std::snprintf(lr_text, sizeof lr_text, "%.3g", probe.lr);
     reasons += std::string(reasons.empty() ? "" : "; ") + "lr " + lr_text + ": " + probe.reason;
   }
-  return reasons;
+  return "stage " + std::to_string(stage) + ": every probe failed (" + reasons + ")";
 }
-
-}  // namespace
 
 double lr_at_launch_step(const LaunchRequest& request, double launch_step) {
   if (!request.lr_end || request.steps <= 0) return request.lr;
   const double k = std::clamp(launch_step - 1, 0.0, static_cast<double>(request.steps - 1));
   return request.lr + (*request.lr_end - request.lr) * k / static_cast<double>(request.steps);
+}
+
+void take_outstanding(std::vector<LaunchRequest>& outstanding, const LaunchRequest& request) {
+  const auto pending = std::find(outstanding.begin(), outstanding.end(), request);
+  if (pending == outstanding.end()) throw std::logic_error("record: launch " + request.id() + " is not outstanding");
+  outstanding.erase(pending);
 }
 
 long steps_run(const LaunchRequest& request, const LaunchOutcome& outcome) {
@@ -98,7 +98,9 @@ std::string LaunchRequest::id() const {
   if (kind == LaunchKind::warmup) {
     std::snprintf(text, sizeof text, "warmup");
   } else if (kind == LaunchKind::probe) {
-    std::snprintf(text, sizeof text, "stage-%03d-probe-%02d%s", stage, probe, decay_tail ? "-decay" : "");
+    const std::string round_suffix = round > 0 ? "-r" + std::to_string(round) : "";
+    std::snprintf(text, sizeof text, "stage-%03d-probe-%02d%s%s", stage, probe, round_suffix.c_str(),
+                  decay_tail ? "-decay" : "");
   } else {
     std::snprintf(text, sizeof text, "stage-%03d", stage);
   }
@@ -168,7 +170,7 @@ void AutoLrsSearch::begin_next_stage() {
   }
   const int probe_count = design.empty() ? m_job.search.probes_per_stage : static_cast<int>(design.size());
   m_stage = std::make_unique<StageSearch>(
-      numerics::BayesOpt(bayes_opt_config(m_job.search, m_strategy, m_last_lr), stage_seed), std::move(design),
+      numerics::BayesOpt(bayes_opt_config(m_job.search), stage_seed), std::move(design),
       probe_count);
   stage.probe_count = probe_count;
   stage.decay_tails = m_strategy.decay_factor > 0 && needs_decay_tails(stage);
@@ -180,12 +182,7 @@ std::vector<LaunchRequest> AutoLrsSearch::next_launches(int free_slots) {
   if (m_failure || free_slots <= 0) return launches;
   if (m_main_launch_due) {
     if (m_outstanding.empty()) {
-      launches.push_back(main_launch_request());
-      if (launches.back().kind == LaunchKind::warmup) {
-        ++m_record.warmup->attempts;
-      } else {
-        ++m_record.stages.back().attempts;
-      }
+      launches.push_back(issue_main_launch(m_record, m_main_attempt, m_strategy.continue_from_winner));
     }
   } else if (m_stage) {
     StageRecord& stage = m_record.stages.back();
@@ -228,35 +225,8 @@ std::vector<LaunchRequest> AutoLrsSearch::next_launches(int free_slots) {
   return launches;
 }
 
-LaunchRequest AutoLrsSearch::main_launch_request() const {
-  LaunchRequest request;
-  request.attempt = m_main_attempt;
-  if (m_record.warmup && !m_record.warmup->completed) {
-    request.kind = LaunchKind::warmup;
-    request.lr = m_record.warmup->lr;
-    request.steps = m_record.warmup->steps;
-    request.start_step = 0;
-    return request;
-  }
-  const StageRecord& stage = m_record.stages.back();
-  request.kind = LaunchKind::stage;
-  request.stage = stage.index;
-  request.lr = *stage.lr;
-  request.steps = stage.steps;
-  request.start_step = stage.start_step;
-  if (m_strategy.continue_from_winner && stage.winner_probe >= 0 && stage.probe_steps < stage.steps) {
-    // The winning probe already trained the stage's first τ′ steps at this LR: carry on from there.
-    request.from_probe = stage.winner_probe;
-    request.start_step += stage.probe_steps;
-    request.steps -= stage.probe_steps;
-  }
-  return request;
-}
-
 void AutoLrsSearch::record(const LaunchRequest& request, const LaunchOutcome& outcome) {
-  const auto pending = std::find(m_outstanding.begin(), m_outstanding.end(), request);
-  if (pending == m_outstanding.end()) throw std::logic_error("record: launch " + request.id() + " is not outstanding");
-  m_outstanding.erase(pending);
+  take_outstanding(m_outstanding, request);
   if (request.kind == LaunchKind::probe) {
     m_record.probe_steps += steps_run(request, outcome);
     record_probe(request, outcome);
@@ -425,7 +395,7 @@ void AutoLrsSearch::choose_stage_lr() {
   StageRecord& stage = m_record.stages.back();
   const std::optional<int> winner = winning_probe(stage);
   if (!winner) {
-    m_failure = "stage " + std::to_string(stage.index) + ": every probe failed (" + format_reasons(stage.probes) + ")";
+    m_failure = every_probe_failed(stage.index, stage.probes);
     return;
   }
   stage.winner_probe = *winner;

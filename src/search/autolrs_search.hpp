@@ -62,7 +62,6 @@ class AutoLrsSearch : public LaunchPlanner {
   /// Whether the succeeded first-stage launch `request` ended no lower than the stage began, when the
   /// strategy requires progress (SearchStrategy::first_stage_must_progress).
   bool made_no_progress(const LaunchRequest& request, const LaunchOutcome& outcome) const;
-  LaunchRequest main_launch_request() const;
   bool use_val_objective(const StageRecord& stage) const;
 
   spec::JobSpec m_job;

@@ -12,7 +12,7 @@ namespace autolrs::search {
 namespace {
 
 constexpr ScheduleShape all_shapes[] = {ScheduleShape::constant, ScheduleShape::cosine, ScheduleShape::step,
-                                        ScheduleShape::linear, ScheduleShape::wsd};
+                                        ScheduleShape::linear, ScheduleShape::wsd, ScheduleShape::quadratic};
 
 /// A decaying curve cut into launches: its per-step LR at step t of its n steps, and the mean of the
 /// per-step LR over the steps a … b−1 (closed forms in the header).
@@ -26,6 +26,7 @@ struct Decay {
     switch (shape) {
       case ScheduleShape::cosine: return peak_lr * 0.5 * (1.0 + std::cos(std::numbers::pi * x));
       case ScheduleShape::wsd: return peak_lr * (1.0 - std::sqrt(x));
+      case ScheduleShape::quadratic: return peak_lr * (1.0 - x) * (1.0 - x);
       default: return peak_lr * (1.0 - x);
     }
   }
@@ -43,6 +44,10 @@ struct Decay {
       case ScheduleShape::wsd: {
         const double va = static_cast<double>(a) / total, vb = static_cast<double>(b) / total;
         return peak_lr * (1.0 - (2.0 / 3.0) * (std::pow(vb, 1.5) - std::pow(va, 1.5)) / (vb - va));
+      }
+      case ScheduleShape::quadratic: {
+        const double ua = 1.0 - static_cast<double>(a) / total, ub = 1.0 - static_cast<double>(b) / total;
+        return peak_lr * (ua * ua * ua - ub * ub * ub) / (3.0 * (ua - ub));
       }
       default: return peak_lr * (1.0 - static_cast<double>(a + b - 1) / (2.0 * total));
     }
@@ -70,6 +75,7 @@ const char* to_string(ScheduleShape shape) {
     case ScheduleShape::cosine: return "cosine";
     case ScheduleShape::step: return "step";
     case ScheduleShape::linear: return "linear";
+    case ScheduleShape::quadratic: return "quadratic";
   }
   return "?";
 }
@@ -113,6 +119,7 @@ std::vector<ScheduleSegment> schedule_segments(const ScheduleSpec& schedule, lon
     }
     case ScheduleShape::cosine:
     case ScheduleShape::linear:
+    case ScheduleShape::quadratic:
       Decay{schedule.shape, peak, steps}.append_segments(schedule.segments, schedule.ramps, 0, segments);
       break;
     case ScheduleShape::wsd: {

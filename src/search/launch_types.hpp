@@ -35,9 +35,13 @@ struct LaunchRequest {
   /// lr + (lr_end − lr)·k/n; lr_end is the LR of the step after it), for trainers whose command takes
   /// `{lr_end}`. nullopt: every step at lr (`{lr_end}` then expands to lr).
   std::optional<double> lr_end = std::nullopt;
+  /// A probe's round (PeakDecaySearch): round r > 0 continues the probe's own chain from its
+  /// checkpoint (from_probe == probe) to a longer horizon; 0 otherwise.
+  int round = 0;
 
   /// Stable name, unique within a run: "warmup", "stage-003", "stage-003-probe-07",
-  /// "stage-003-probe-07-decay", "stage-003-retry-1".
+  /// "stage-003-probe-07-decay", "stage-003-probe-07-r2", "stage-003-probe-07-r2-decay",
+  /// "stage-003-retry-1".
   std::string id() const;
   bool operator==(const LaunchRequest&) const = default;
 };
@@ -60,6 +64,10 @@ struct LaunchOutcome {
 /// The LR of the step that printed the loss at `launch_step` (the launch's own 1-based axis: the k-th
 /// step, k = launch_step − 1, of a ramp runs at lr + (lr_end − lr)·k/steps), clamped to the launch.
 double lr_at_launch_step(const LaunchRequest& request, double launch_step);
+
+/// Removes `request` from `outstanding` (a planner's launches handed out and not yet recorded); throws
+/// std::logic_error when it is not there.
+void take_outstanding(std::vector<LaunchRequest>& outstanding, const LaunchRequest& request);
 
 /// Steps a finished launch actually trained: all of them on success, else as far as its losses reached.
 long steps_run(const LaunchRequest& request, const LaunchOutcome& outcome);
@@ -89,7 +97,14 @@ struct ProbeRecord {
   /// What the search judged the probe by, set when it judged it; the console and the report show
   /// that value (judged_value) and never decide which it is.
   ProbeJudgement judged_by = ProbeJudgement::none;
+  /// Rounds of a successive-halving search the probe took part in (PeakDecaySearch; each round
+  /// lengthens its chain to `steps` and judges it after a decay tail); 0 for other searches.
+  int rounds = 0;
 };
+
+/// "stage S: every probe failed (lr 0.1: <reason>; lr 0.01: <reason>)", the run's failure when no
+/// probe of `probes` was judged.
+std::string every_probe_failed(int stage, const std::vector<ProbeRecord>& probes);
 
 /// The value the search judged `probe` by (see ProbeRecord::judged_by); nullopt while it has none.
 inline std::optional<double> judged_value(const ProbeRecord& probe) {

@@ -13,6 +13,33 @@ void mark_completed(Trained& trained, const LaunchOutcome& outcome) {
 
 }  // namespace
 
+LaunchRequest issue_main_launch(SearchRecord& record, int attempt, bool continue_from_winner) {
+  LaunchRequest request;
+  request.attempt = attempt;
+  if (record.warmup && !record.warmup->completed) {
+    request.kind = LaunchKind::warmup;
+    request.lr = record.warmup->lr;
+    request.steps = record.warmup->steps;
+    ++record.warmup->attempts;
+    return request;
+  }
+  StageRecord& stage = record.stages.back();
+  ++stage.attempts;
+  request.kind = LaunchKind::stage;
+  request.stage = stage.index;
+  request.lr = *stage.lr;
+  request.lr_end = stage.lr_end;
+  request.start_step = stage.start_step;
+  request.steps = stage.steps;
+  if (continue_from_winner && stage.winner_probe >= 0 && stage.probe_steps < stage.steps) {
+    // The winning probe already trained the stage's first τ′ steps at this LR: carry on from there.
+    request.from_probe = stage.winner_probe;
+    request.start_step += stage.probe_steps;
+    request.steps -= stage.probe_steps;
+  }
+  return request;
+}
+
 MainLaunchVerdict record_main_launch(SearchRecord& record, const LaunchRequest& request, const LaunchOutcome& outcome,
                                      int max_retries, std::optional<double>& reference_loss,
                                      std::optional<std::string>& failure) {

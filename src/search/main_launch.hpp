@@ -14,6 +14,11 @@ enum class MainLaunchVerdict {
   completed   ///< it trained its steps
 };
 
+/// The next main launch of `record`, counted in its attempts: the warmup while it is not completed,
+/// else the last stage's, at its lr (and lr_end) from its start_step. With `continue_from_winner`, a
+/// stage with a winning probe shorter than it continues that probe's checkpoint for the steps left.
+LaunchRequest issue_main_launch(SearchRecord& record, int attempt, bool continue_from_winner);
+
 /// Records the outcome of the main launch `request` in `record`, the same way for every planner.
 /// Retry: the steps it ran count as discarded_steps. Completed: the warmup or stage `request.stage` is marked completed with its last finite train and
 /// val losses, its steps are added to model_steps, and `reference_loss` becomes the level its train

@@ -100,9 +100,7 @@ std::vector<LaunchRequest> RangeTest::next_launches(int free_slots) {
 }
 
 void RangeTest::record(const LaunchRequest& request, const LaunchOutcome& outcome) {
-  const auto pending = std::find(m_outstanding.begin(), m_outstanding.end(), request);
-  if (pending == m_outstanding.end()) throw std::logic_error("record: launch " + request.id() + " is not outstanding");
-  m_outstanding.erase(pending);
+  take_outstanding(m_outstanding, request);
   m_points[static_cast<size_t>(request.probe)] = RangeTestPoint{request.lr, outcome.status, outcome.train};
   m_record.probe_steps += steps_run(request, outcome);
   ProbeRecord& probe = m_record.stages.front().probes.at(static_cast<size_t>(request.probe));

@@ -42,6 +42,7 @@ void to_json(nlohmann::json& json, const LaunchRequest& request) {
           {"start_step", request.start_step}, {"from_probe", request.from_probe},
           {"decay_tail", request.decay_tail}};
   if (request.lr_end) json["lr_end"] = *request.lr_end;
+  if (request.round > 0) json["round"] = request.round;
 }
 
 void from_json(const nlohmann::json& json, LaunchRequest& request) {
@@ -56,6 +57,7 @@ void from_json(const nlohmann::json& json, LaunchRequest& request) {
   request.from_probe = json.value("from_probe", -1);
   request.decay_tail = json.value("decay_tail", false);
   if (json.contains("lr_end")) request.lr_end = json.at("lr_end").get<double>();
+  request.round = json.value("round", 0);
 }
 
 void to_json(nlohmann::json& json, const LaunchOutcome& outcome) {

@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <cmath>
 
+#include "search/autolrs_search.hpp"
+#include "search/peak_decay_search.hpp"
+
 namespace autolrs::search {
 
 SearchStrategy strategy_for(const spec::SearchSpec& search) {
@@ -12,10 +15,6 @@ SearchStrategy strategy_for(const spec::SearchSpec& search) {
     return strategy;
   }
   strategy.continue_from_winner = true;
-  if (search.preset == "fast") {
-    strategy.lr_window_factor = 30;
-    return strategy;
-  }
   strategy.decay_factor = 10;
   strategy.decay_tail_fraction = 0.25;
   strategy.later_stage_lr_multiples = {1, 0.3, 0.1};
@@ -25,6 +24,11 @@ SearchStrategy strategy_for(const spec::SearchSpec& search) {
 
 long decay_tail_steps(const SearchStrategy& strategy, long probe_steps) {
   return std::max(1L, std::lround(strategy.decay_tail_fraction * static_cast<double>(probe_steps)));
+}
+
+std::unique_ptr<LaunchPlanner> make_search(const spec::JobSpec& job) {
+  if (job.search.preset == "default") return std::make_unique<PeakDecaySearch>(job);
+  return std::make_unique<AutoLrsSearch>(job);
 }
 
 int planned_probes(const spec::SearchSpec& search, int stage_index) {

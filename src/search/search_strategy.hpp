@@ -1,14 +1,17 @@
 #pragma once
 
+#include <memory>
 #include <optional>
 #include <vector>
 
 #include "numerics/forecaster.hpp"
+#include "search/launch_planner.hpp"
 #include "spec/job_spec.hpp"
 
 namespace autolrs::search {
 
-/// The search's behaviour, fixed by the spec's `search.preset`.
+/// The behaviour of AutoLrsSearch, fixed by the spec's `search.preset` ("stagewise" or "paper"; the
+/// default preset is PeakDecaySearch, see make_search).
 struct SearchStrategy {
   /// The curves probes' loss series are forecast with: the paper's exponential, or ours, which
   /// averages in a power law where the data support one (numerics::forecast_loss).
@@ -16,9 +19,6 @@ struct SearchStrategy {
   /// The stage launch continues from the winning probe's checkpoint for τ - τ′ steps, instead of
   /// training all τ steps again from the stage's start checkpoint.
   bool continue_from_winner = false;
-  /// After the first stage, probes search within this factor of the previous stage's LR (the best LR
-  /// moves smoothly between stages); 0 = always the spec's whole [lr_min, lr_max].
-  double lr_window_factor = 0;
   /// > 0: probes are compared by the loss at their end instead of by forecasts, and every probe but
   /// those of the run's last stage (and a stage's only probe) is followed by its decay tail,
   /// decay_tail_fraction·τ′ steps at lr / decay_factor from the probe's checkpoint, whose end is the
@@ -38,7 +38,7 @@ struct SearchStrategy {
 
 /// "paper": Jin et al. (ICLR 2021) as published: uncertainty sampling, the best observed forecast
 /// wins, the stage is trained again from its start checkpoint.
-/// "default": the first stage's probes_per_stage probes at BO proposals over [lr_min, lr_max]; every
+/// "stagewise" (the default before PeakDecaySearch): the first stage's probes_per_stage probes at BO proposals over [lr_min, lr_max]; every
 /// later stage tries the previous stage's LR, a third and a tenth of it. Each probe of τ′ steps is
 /// followed by a decay tail of τ′/4 steps at a tenth of its LR, and the lowest loss at the tail's end
 /// wins; the stage continues from the winning probe's checkpoint. Comparing probes after a decay
@@ -46,9 +46,11 @@ struct SearchStrategy {
 /// small an LR (Wu et al., ICLR 2018, "short-horizon bias"). The run's last stage has no later decay,
 /// so its probes have no tails and are compared by the loss at their own end. A first stage that
 /// makes no progress is retried at the next best probe's LR. See README's benchmark.
-/// "fast": 4 probes a stage (unless probes_per_stage says otherwise) within 30× of the last stage's
-/// LR, and the continuation.
 SearchStrategy strategy_for(const spec::SearchSpec& search);
+
+/// The search the spec's preset names: PeakDecaySearch for "default", AutoLrsSearch for "stagewise"
+/// and "paper".
+std::unique_ptr<LaunchPlanner> make_search(const spec::JobSpec& job);
 
 /// Steps of a decay tail after a probe of `probe_steps` steps: round(decay_tail_fraction·τ′), at least 1.
 long decay_tail_steps(const SearchStrategy& strategy, long probe_steps);

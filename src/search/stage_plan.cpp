@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "search/peak_decay_search.hpp"
 #include "search/search_strategy.hpp"
 
 namespace autolrs::search {
@@ -24,7 +25,27 @@ long probe_steps(const spec::SearchSpec& search, long stage_length) {
   return std::max(1L, std::lround(static_cast<double>(stage_length) * search.probe_fraction));
 }
 
+namespace {
+
+/// PeakDecaySearch: every step of the run, and each round's chain extensions and decay tails, less the
+/// winner's chain (the run's first H steps).
+long peak_decay_compute_steps(const spec::JobSpec& job) {
+  const PeakDecaySearch search(job);
+  const std::vector<long>& horizons = search.horizons();
+  long total = job.total_steps;
+  for (size_t round = 0; round < horizons.size(); ++round) {
+    const long extension = horizons[round] - (round == 0 ? 0 : horizons[round - 1]);
+    const long tail = std::max(1L, std::lround(PeakDecaySearch::tail_fraction * static_cast<double>(horizons[round])));
+    total += search.round_sizes()[round] * (extension + tail);
+  }
+  if (!horizons.empty()) total -= horizons.back();
+  return total;
+}
+
+}  // namespace
+
 long planned_compute_steps(const spec::JobSpec& job) {
+  if (job.search.preset == "default") return peak_decay_compute_steps(job);
   const SearchStrategy strategy = strategy_for(job.search);
   long total = job.warmup.steps;
   long remaining = job.total_steps - job.warmup.steps;
@@ -36,7 +57,7 @@ long planned_compute_steps(const spec::JobSpec& job) {
       const bool last_stage = length == remaining;  // judged without decay tails
       const long tail = strategy.decay_factor > 0 && !last_stage ? decay_tail_steps(strategy, probe_length) : 0;
       total += planned_probes(job.search, stage) * (probe_length + tail);
-      // The winner's steps are the stage's first (see AutoLrsSearch::main_launch_request).
+      // The winner's steps are the stage's first (see issue_main_launch).
       if (strategy.continue_from_winner && probe_length < length) total -= probe_length;
     }
     remaining -= length;

@@ -69,8 +69,8 @@ RunIdentity identity_from_json(const nlohmann::json& json) {
   }
 }
 
-std::unique_ptr<search::AutoLrsSearch> make_planner(const spec::JobSpec& job, const AutoLrsRun&) {
-  return std::make_unique<search::AutoLrsSearch>(job);
+std::unique_ptr<search::LaunchPlanner> make_planner(const spec::JobSpec& job, const AutoLrsRun&) {
+  return search::make_search(job);
 }
 
 std::unique_ptr<search::FixedSchedule> make_planner(const spec::JobSpec& job, const BaselineRun& kind) {

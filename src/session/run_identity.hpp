@@ -6,7 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "search/autolrs_search.hpp"
+#include "search/search_strategy.hpp"
 #include "search/fixed_schedule.hpp"
 #include "search/launch_planner.hpp"
 #include "search/range_test.hpp"
@@ -14,7 +14,7 @@
 
 namespace autolrs::session {
 
-/// `autolrs run`: the AutoLRS search (search::AutoLrsSearch).
+/// `autolrs run`: the AutoLRS search the spec's preset names (search::make_search).
 struct AutoLrsRun {};
 /// `autolrs baseline`: a fixed schedule (search::FixedSchedule).
 struct BaselineRun {
@@ -47,7 +47,7 @@ RunIdentity identity_from_json(const nlohmann::json& json);
 /// kind to its planner, for new runs, resumes and rebuilds alike. The typed overloads serve callers
 /// that need the planner's own interface (the range test's analysis).
 std::unique_ptr<search::LaunchPlanner> make_planner(const spec::JobSpec& job, const RunKind& kind);
-std::unique_ptr<search::AutoLrsSearch> make_planner(const spec::JobSpec& job, const AutoLrsRun& kind);
+std::unique_ptr<search::LaunchPlanner> make_planner(const spec::JobSpec& job, const AutoLrsRun& kind);
 std::unique_ptr<search::FixedSchedule> make_planner(const spec::JobSpec& job, const BaselineRun& kind);
 std::unique_ptr<search::RangeTest> make_planner(const spec::JobSpec& job, const RangeTestRun& kind);
 

@@ -195,14 +195,16 @@ TrainerSpec read_trainer(const JsonField& field, const std::filesystem::path& sp
 
 SearchSpec read_search(const JsonField& field, bool has_val_loss) {
   field.require_object({"preset", "lr_min", "lr_max", "probes_per_stage", "first_stage_steps", "max_stage_steps",
-                        "probe_fraction", "objective"});
+                        "probe_fraction", "objective", "decay_shape"});
   SearchSpec search;
   if (const std::optional<JsonField> preset = field.member("preset")) {
-    const std::vector<std::string> presets = {"default", "paper", "fast"};
+    const std::vector<std::string> presets = {"default", "stagewise", "paper"};
     search.preset = presets[read_choice(*preset, presets)];
   }
-  // The fast preset's own default; an explicit probes_per_stage below still wins.
-  if (search.preset == "fast") search.probes_per_stage = 4;
+  if (const std::optional<JsonField> shape = field.member("decay_shape")) {
+    const std::vector<std::string> shapes = {"quadratic", "cosine", "linear", "wsd"};
+    search.decay_shape = shapes[read_choice(*shape, shapes)];
+  }
   if (const std::optional<JsonField> lr_min = field.member("lr_min")) search.lr_min = read_number_above(*lr_min, 0);
   if (const std::optional<JsonField> lr_max = field.member("lr_max")) search.lr_max = read_number_above(*lr_max, 0);
   if (!(search.lr_max > search.lr_min)) {

@@ -47,7 +47,10 @@ struct SearchSpec {
   long max_stage_steps = 8000;
   double probe_fraction = 0.1;
   Objective objective = Objective::automatic;
-  std::string preset = "default";  ///< "default", "paper" or "fast" (see search::strategy_for)
+  std::string preset = "default";  ///< "default", "stagewise" or "paper" (see search::make_search)
+  /// The default preset's decay after the peak: "quadratic", "cosine", "linear" or "wsd" (its 1−sqrt
+  /// curve over the whole decay); see search::PeakDecaySearch.
+  std::string decay_shape = "quadratic";
 };
 
 struct WarmupSpec {

@@ -30,8 +30,10 @@ using nlohmann::json;
 json small_spec() {
   return {{"name", "faults"},
           {"trainer", {{"command", {"unused-in-dry-run"}}, {"loss", {{"pattern", "loss=(?P<loss>\\S+)"}}}}},
+          // The stagewise preset: stages of 100 steps whose probes all run from the stage's start, so that
+          // step and LR faults hit the probes the checks below count.
           {"search",
-           {{"lr_min", 1e-4}, {"lr_max", 1.0}, {"probes_per_stage", 4}, {"first_stage_steps", 100},
+           {{"preset", "stagewise"}, {"lr_min", 1e-4}, {"lr_max", 1.0}, {"probes_per_stage", 4}, {"first_stage_steps", 100},
             {"max_stage_steps", 100}, {"probe_fraction", 0.2}}},
           {"total_steps", 200},
           {"seed", 0},

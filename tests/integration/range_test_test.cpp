@@ -76,10 +76,10 @@ TEST_CASE("autolrs run --log-format json prints one JSON event per line") {
     started += last["event"] == "launch_started";
     finished += last["event"] == "launch_finished";
   }
-  // Stage 0: 10 probes, a decay tail for each of the 9 that did not diverge (lr 1 does), the stage;
-  // stages 1-3: 3 probes, 3 tails, the stage; the last stage: 3 probes without tails, the stage.
-  CHECK(started == 20 + 3 * 7 + 4);
-  CHECK(finished == 20 + 3 * 7 + 4);
+  // The peak search: 10 chains and a decay tail for each of the 9 that did not diverge (lr 1 does),
+  // then rounds of 5, 3 and 2 chains, each with its tail; the hold; 8 decay stages.
+  CHECK(started == 10 + 9 + 2 * (5 + 3 + 2) + 1 + 8);
+  CHECK(finished == 10 + 9 + 2 * (5 + 3 + 2) + 1 + 8);
   CHECK(last["event"] == "run_finished");
   CHECK(last["summary"]["status"] == "completed");
   CHECK(last["summary"]["total_steps"] == 6000);

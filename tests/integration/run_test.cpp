@@ -1,5 +1,6 @@
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <set>
 #include <sstream>
@@ -78,25 +79,40 @@ TEST_CASE("autolrs run --dry-run on configs/dry-run.json completes with every ou
   CHECK(final_checkpoint.is_absolute());
   CHECK(fs::file_size(final_checkpoint) > 0);
   REQUIRE(summary["stages"].size() >= 3);
-  for (const auto& stage : summary["stages"]) {
-    CHECK(stage["lr"].get<double>() >= 1e-4);
-    CHECK(stage["lr"].get<double>() <= 1.0);
-    // The default preset: 10 probes in the first stage; later, the last LR, a third and a tenth of it.
-    const double last_lr = stage["stage"] == 0 ? 0.0 : summary["stages"][stage["stage"].get<size_t>() - 1]["lr"].get<double>();
-    CHECK(stage["probes"].size() == (stage["stage"] == 0 ? 10 : 3));
-    for (size_t index = 0; index < stage["probes"].size(); ++index) {
-      const auto& probe = stage["probes"][index];
-      CHECK(probe.contains("forecast"));
-      CHECK(probe.contains("status"));
-      if (stage["stage"] != 0) CHECK(probe["lr"].get<double>() == doctest::Approx(last_lr * std::vector<double>{1, 0.3, 0.1}[index]));
-      if (probe["status"] == "ok") CHECK(probe["end_loss"].is_number());
-    }
+  // The default preset: 10 candidates in stage 0, in rounds of 10, 5, 3 and 2 to horizons of 75, 150,
+  // 300 and 600 steps; the winner holds to 1200; 8 decay stages of 600 steps follow, without probes.
+  REQUIRE(summary["stages"].size() == 9);
+  const auto& search_stage = summary["stages"][0];
+  CHECK(search_stage["steps"] == 1200);
+  CHECK(search_stage["probe_steps"] == 600);
+  REQUIRE(search_stage["probes"].size() == 10);
+  std::vector<int> rounds;
+  for (const auto& probe : search_stage["probes"]) {
+    rounds.push_back(probe["rounds"].get<int>());
+    const long chain_steps[] = {0, 75, 150, 300, 600};
+    if (probe["status"] == "ok") CHECK(probe["steps"] == chain_steps[probe["rounds"].get<int>()]);
+    if (probe["status"] == "ok") CHECK(probe["end_loss"].is_number());
+  }
+  std::sort(rounds.begin(), rounds.end());
+  CHECK(rounds == std::vector<int>{1, 1, 1, 1, 1, 2, 2, 3, 4, 4});
+  const int winner = search_stage["winner_probe"].get<int>();
+  CHECK(search_stage["probes"][static_cast<size_t>(winner)]["rounds"] == 4);
+  const double peak = search_stage["lr"].get<double>();
+  CHECK(search_stage["probes"][static_cast<size_t>(winner)]["lr"].get<double>() == peak);
+  for (size_t index = 1; index < summary["stages"].size(); ++index) {
+    const auto& stage = summary["stages"][index];
+    CHECK(stage["probes"].empty());
+    CHECK(stage["steps"] == 600);
+    // A quadratic decay from the peak to 0 over steps 1200-6000, as ramps along the curve.
+    const double start = (600.0 * static_cast<double>(index - 1)) / 4800, end = (600.0 * static_cast<double>(index)) / 4800;
+    CHECK(stage["lr"].get<double>() == doctest::Approx(peak * (1 - start) * (1 - start)));
+    CHECK(stage["lr_end"].get<double>() == doctest::Approx(peak * (1 - end) * (1 - end)));
   }
 
   const std::vector<std::string> schedule = lines_of(read_text(run_dir / "schedule.csv"));
   REQUIRE(schedule.size() == summary["stages"].size() + 1);
   CHECK(schedule[0] == "stage,start_step,steps,lr,lr_end");
-  CHECK(schedule[1].rfind("0,0,500,", 0) == 0);
+  CHECK(schedule[1].rfind("0,0,1200,", 0) == 0);
   long next_start = 0;
   for (size_t row = 1; row < schedule.size(); ++row) {
     const auto fields = split_csv(schedule[row]);
@@ -111,22 +127,15 @@ TEST_CASE("autolrs run --dry-run on configs/dry-run.json completes with every ou
   const std::vector<std::string> losses = lines_of(read_text(run_dir / "losses.csv"));
   REQUIRE(losses.size() > 1);
   CHECK(losses[0] == "kind,stage,probe,lr,step,loss,split");
-  // The simulator prints one loss per model step: the stage launches' plus the winning probes' they
-  // continued from (the default preset) cover all 6000.
-  std::set<std::string> winners;
-  for (const auto& stage : summary["stages"]) {
-    if (!stage["winner_probe"].is_null()) {
-      winners.insert("probe," + stage["stage"].dump() + "," + stage["winner_probe"].dump() + ",");
-    }
-  }
+  // The simulator prints one loss per model step: the stage launches' plus those of the winner's chain
+  // (its rounds' probe launches) cover all 6000.
+  const std::string winner_rows = "probe,0," + std::to_string(winner) + ",";
   size_t training_rows = 0, decay_rows = 0;
   for (const std::string& line : losses) {
     decay_rows += line.rfind("decay,", 0) == 0;
     if (line.size() < 6 || line.substr(line.size() - 6) != ",train") continue;
-    const bool winner = winners.count(line.substr(0, line.find(',', line.find(',', 6) + 1) + 1)) > 0;
-    training_rows += line.rfind("stage,", 0) == 0 || winner;
+    training_rows += line.rfind("stage,", 0) == 0 || line.rfind(winner_rows, 0) == 0;
   }
-  CHECK(winners.size() == summary["stages"].size());
   CHECK(training_rows == 6000);
   CHECK(decay_rows > 0);
   const auto first_probe_loss = split_csv(losses[1]);
@@ -139,7 +148,7 @@ TEST_CASE("autolrs run --dry-run on configs/dry-run.json completes with every ou
   CHECK(fs::file_size(run_dir / "logs" / "stage-000-probe-00.stdout.log") > 0);
   CHECK(fs::exists(run_dir / "logs" / "stage-000.stderr.log"));
   CHECK(result.out.find("autolrs: completed: 6000 model steps") != std::string::npos);
-  CHECK(result.out.find("[stage 1/5] probe 1/10") != std::string::npos);
+  CHECK(result.out.find("[stage 1/9] probe 1/10") != std::string::npos);
 }
 
 TEST_CASE("autolrs run drives a trainer of another CLI shape by its spec alone, with the exact argv") {

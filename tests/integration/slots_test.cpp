@@ -48,8 +48,8 @@ nlohmann::json slots_spec(const TempDir& dir, bool span_main) {
           {"AUTOLRS_TORCHRUN", std::string(AUTOLRS_FAKE_TRAINERS_DIR) + "/fake_torchrun.sh"},
           {"FAKE_TORCHRUN_LOG", (dir / "torchrun.log").string()}}},
         {"loss", {{"pattern", "loss=(?P<loss>\\S+)"}}}}},
-      // The fast preset: 4 BO probes in every stage, one per slot (the default's later stages have 3).
-      {"search", {{"preset", "fast"}, {"lr_max", 0.1}, {"probes_per_stage", 4}, {"first_stage_steps", 200}, {"max_stage_steps", 400}, {"probe_fraction", 0.25}}},
+      // The paper preset: 4 BO probes in every stage, one per slot.
+      {"search", {{"preset", "paper"}, {"lr_max", 0.1}, {"probes_per_stage", 4}, {"first_stage_steps", 200}, {"max_stage_steps", 400}, {"probe_fraction", 0.25}}},
       {"total_steps", 800},
       {"slots", slots},
       {"simulator", {{"task", "quadratic"}, {"step_ms", 2}}},
@@ -99,8 +99,8 @@ TEST_CASE("autolrs run --dry-run on 4 slots runs a stage's probes at once, each 
   const nlohmann::json summary = nlohmann::json::parse(read_text(run_dir / "summary.json"));
   CHECK(summary["status"] == "completed");
   CHECK(summary["total_steps"] == 800);
-  // The fast preset continues each stage from its winning probe: 3 of 4 probes a stage searched.
-  CHECK(summary["probe_steps"] == 3 * 50 + 3 * 100 + 3 * 50);
+  // The paper preset trains each stage again from its start: all 4 probes a stage are search.
+  CHECK(summary["probe_steps"] == 4 * 50 + 4 * 100 + 4 * 50);
 
   const std::vector<SlotEvent> events = read_events(dir / "timestamps.log");
   CHECK(events.size() == 2 * (3 * 4 + 3));  // a start and an end for each launch

@@ -65,7 +65,7 @@ cat >"$work/job.json" <<JSON
   "name": "slurm-test",
   "trainer": {"command": ["unused-in-a-dry-run"], "loss": {"pattern": "loss=(?P<loss>\\\\S+)"},
               "env": {"SLOT_TIMESTAMPS_LOG": "$work/timestamps.log"}},
-  "search": {"preset": "fast", "lr_max": 0.1, "probes_per_stage": 2, "first_stage_steps": 200, "max_stage_steps": 200, "probe_fraction": 0.5},
+  "search": {"preset": "paper", "lr_max": 0.1, "probes_per_stage": 2, "first_stage_steps": 200, "max_stage_steps": 200, "probe_fraction": 0.5},
   "total_steps": 400,
   "slots": [{"launcher": [$launcher]}, {"launcher": [$launcher]}],
   "simulator": {"task": "quadratic", "step_ms": 2}
@@ -83,7 +83,7 @@ grep -q '"status": "completed"' "$work/run/summary.json" || fail "the run did no
 
 # Lines: start|end <ns> s<stage>p<probe> <CUDA_VISIBLE_DEVICES> <SLURM_STEP_ID>.
 # 2 stages of 2 probes (at LRs too small to diverge, so none is stopped early) and a stage launch:
-# 6 launches, each a job step. (The fast preset: BO probes in every stage, no decay tails.)
+# 6 launches, each a job step. (The paper preset: 2 BO probes and the stage in each of 2 stages, no decay tails.)
 awk '
   { launches[$3] = 1; ends += ($1 == "end"); if ($5 == "none") { print "not a job step: " $0; bad = 1 } }
   $3 !~ /p-1$/ {

@@ -33,13 +33,11 @@ std::vector<double> val_losses(const std::string& csv, const std::string& kind, 
 
 }  // namespace
 
-// configs/torch-example.json with small stages: 300 steps in stages of 100 and 200, 4 probes each,
-// 10 launches that each pay the torch import (3 s idle; 7 to 23 s on a loaded 2-core machine). A
-// third stage is left out: from val loss ~0.09 every 10-step probe's val loss "rose" a little and the
-// search failed the run ("every probe failed ... forecast says diverging"). The
-// search range is cut to [1e-3, 0.2]: 10-step probes are too short to show that LRs of 0.3 and up
-// stall this network within a 100-step stage (with the config's lr_max of 1, a probe at 1.0 had the
-// best forecast and the run ended no lower than it started), while 0.1 reaches val loss 0.15 in 100 steps.
+// configs/torch-example.json cut to 300 steps and 4 candidates in [1e-3, 0.2]: the peak search runs
+// rounds of 4 and 2 chains to 15 and 30 steps, each chain followed by a decay tail (3 and 6 steps);
+// the winner holds to step 60; 8 decay launches of 30 steps follow. 21 launches that each pay the
+// torch import (3 s idle; 7 to 23 s on a loaded 2-core machine). The range is cut because 15-step
+// chains are too short to show that LRs of 0.3 and up stall this network later.
 TEST_CASE("autolrs run trains the PyTorch example and its loss falls") {
   if (std::system("/usr/bin/python3 -c 'import torch, sklearn' >/dev/null 2>&1") != 0) {
     MESSAGE("skipped: /usr/bin/python3 cannot import torch and sklearn (Debian's python3-torch, python3-sklearn: scripts/install-deps --test)");
@@ -65,11 +63,10 @@ TEST_CASE("autolrs run trains the PyTorch example and its loss falls") {
   const nlohmann::json summary = nlohmann::json::parse(read_text(run_dir / "summary.json"));
   CHECK(summary["status"] == "completed");
   CHECK(summary["total_steps"] == 300);
-  // Default preset: stage 0, 4 probes of 10 steps and their decay tails of 3; the last stage, 3 probes
-  // of 20 without tails; the winning probe of each stage is training.
-  CHECK(summary["probe_steps"] == (4 * (10 + 3) - 10) + (3 * 20 - 20));
-  REQUIRE(summary["stages"].size() == 2);
-  for (const char* output : {"journal.jsonl", "schedule.csv", "losses.csv", "logs/stage-001.stdout.log"}) {
+  // Chains of 4 x 15 and 2 x 15 steps, tails of 4 x 3 and 2 x 6; the winner's chain is training.
+  CHECK(summary["probe_steps"] == (4 * 15 + 2 * 15) + (4 * 3 + 2 * 6) - 30);
+  REQUIRE(summary["stages"].size() == 9);
+  for (const char* output : {"journal.jsonl", "schedule.csv", "losses.csv", "logs/stage-008.stdout.log"}) {
     CAPTURE(output);
     CHECK(fs::exists(run_dir / output));
   }
@@ -78,7 +75,7 @@ TEST_CASE("autolrs run trains the PyTorch example and its loss falls") {
 
   const std::string losses = read_text(run_dir / "losses.csv");
   const std::vector<double> first_probe = val_losses(losses, "probe", 0, 0);
-  const std::vector<double> last_stage = val_losses(losses, "stage", 1, -1);
+  const std::vector<double> last_stage = val_losses(losses, "stage", 8, -1);
   REQUIRE_FALSE(first_probe.empty());
   REQUIRE_FALSE(last_stage.empty());
   CHECK(last_stage.back() < first_probe.front());

@@ -62,7 +62,7 @@ TEST_CASE("orchestrator::replay_journal brings a fresh planner to the recorded r
   const orchestrator::ReplayedRun replayed = orchestrator::replay_journal(run.journal.records, planner);
   CHECK(run.planner_summary(planner) == run.summary);
   CHECK(planner.finished());
-  // Default preset: stages 0 and 1 launch 3 probes, their 3 decay tails and the stage; the last stage
+  // Stagewise preset: stages 0 and 1 launch 3 probes, their 3 decay tails and the stage; the last stage
   // 3 probes (no tails) and the stage.
   CHECK(replayed.launches.size() == 7 + 7 + 4);
   CHECK(replayed.launches.back().request.id() == "stage-002");

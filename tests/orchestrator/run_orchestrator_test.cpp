@@ -177,8 +177,8 @@ TEST_CASE("orchestrator::RunOrchestrator resumes an interrupted run to the same 
     launches = 12;
     interrupt_points = {0, 2, 3, 7, 11};
   }
-  SUBCASE("default preset: a probe, its decay tail, a stage launch, the last stage's probes") {
-    job.search.preset = "default";
+  SUBCASE("stagewise preset: a probe, its decay tail, a stage launch, the last stage's probes") {
+    job.search.preset = "stagewise";
     launches = 7 + 7 + 4;
     interrupt_points = {0, 1, 5, 6, 9, 14, 17};
   }
@@ -247,9 +247,9 @@ TEST_CASE("orchestrator::RunOrchestrator stops a diverging probe early and recor
   CHECK(harness.final_state.summary["probe_steps"].get<long>() == 10L * (6 - diverged) + 8L * diverged);
 }
 
-TEST_CASE("orchestrator::RunOrchestrator runs decay tails from the probes' checkpoints and continues the winner with the default preset") {
+TEST_CASE("orchestrator::RunOrchestrator runs decay tails from the probes' checkpoints and continues the winner with the stagewise preset") {
   spec::JobSpec job = job_for_tests();
-  job.search.preset = "default";
+  job.search.preset = "stagewise";
   Harness harness(job);
   REQUIRE(harness.run() == RunStatus::completed);
   const auto& commands = harness.launcher.commands;
@@ -281,7 +281,7 @@ TEST_CASE("orchestrator::RunOrchestrator runs decay tails from the probes' check
 
 TEST_CASE("orchestrator::RunOrchestrator keeps a stage's probe checkpoints until the search accepts a stage launch") {
   spec::JobSpec job = job_for_tests();
-  job.search.preset = "default";
+  job.search.preset = "stagewise";
   Harness harness(job);
   // The first stage launch ends above the loss it began at: no progress, its LR is abandoned.
   harness.launcher.rising_stage_launches = 1;

@@ -7,6 +7,7 @@ nothing to see first proves that the checks can fail.
 Usage: report_in_browser.py AUTOLRS_BINARY CONFIG
 Exit 0 pass, 1 fail, 77 skip (no chromium). AUTOLRS_REPORT_SCREENSHOT=path keeps the screenshot.
 """
+import json
 import os
 import re
 import shutil
@@ -101,7 +102,11 @@ def main(argv):
 
         dom, _ = chromium_run(chromium, scratch, ["--dump-dom", "file://" + report])
         check("<h1>dry-run</h1>" in dom, "the DOM has no <h1> with the run's name")
-        check(dom.count("<svg") == 2 + stages, "the DOM has %d <svg>, expected %d" % (dom.count("<svg"), 2 + stages))
+        # The schedule and loss plots, and one plot per stage that ran probes (the default search: stage 0).
+        with open(os.path.join(run_dir, "summary.json")) as summary:
+            probed = sum(1 for stage in json.load(summary)["stages"] if stage["probes"])
+        check(probed >= 1, "no stage ran probes")
+        check(dom.count("<svg") == 2 + probed, "the DOM has %d <svg>, expected %d" % (dom.count("<svg"), 2 + probed))
         for plot in ("lr-schedule", "loss", "stage-0"):
             check('<svg id="%s"' % plot in dom, "the DOM lacks the %s plot" % plot)
         check(dom.count("<polyline") >= 3, "the DOM has %d polylines" % dom.count("<polyline"))

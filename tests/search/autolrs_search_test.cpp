@@ -297,22 +297,6 @@ TEST_CASE("search::AutoLrsSearch retries a diverged stage launch at the next bes
     CHECK(first.winner_probe == probes[2].probe);
     CHECK(first.completed);
   }
-  SUBCASE("fast preset: from the next best probe's checkpoint; past max_retries the run fails") {
-    job.search.preset = "fast";
-    AutoLrsSearch search(job);
-    const std::vector<LaunchRequest> launches = drive(search, [&](const LaunchRequest& request) {
-      return request.kind == LaunchKind::stage ? diverged : exponential_outcome(request);
-    });
-    REQUIRE(launches.size() == 4 + 3);
-    std::vector<LaunchRequest> probes(launches.begin(), launches.begin() + 4);
-    std::sort(probes.begin(), probes.end(), by_forecast);
-    for (size_t attempt = 0; attempt < 3; ++attempt) {
-      CHECK(launches[4 + attempt].from_probe == probes[attempt].probe);
-      CHECK(launches[4 + attempt].lr == probes[attempt].lr);
-    }
-    REQUIRE(search.failure());
-    CHECK(*search.failure() == "stage 0 failed after 3 attempt(s): loss diverged (36.5)");
-  }
   SUBCASE("no other probe succeeded: the retry keeps the LR") {
     AutoLrsSearch search(job);
     int probes = 0;
@@ -328,9 +312,9 @@ TEST_CASE("search::AutoLrsSearch retries a diverged stage launch at the next bes
   }
 }
 
-TEST_CASE("search::AutoLrsSearch with the default preset retries a first stage that made no progress at the next best probe's LR") {
+TEST_CASE("search::AutoLrsSearch with the stagewise preset retries a first stage that made no progress at the next best probe's LR") {
   spec::JobSpec job = small_job();
-  job.search.preset = "default";
+  job.search.preset = "stagewise";
   job.trainer.max_retries = 1;
   const auto rising = [](const LaunchRequest& request) {
     LaunchOutcome outcome = exponential_outcome(request);
@@ -463,37 +447,9 @@ TEST_CASE("search::LaunchRequest and LaunchOutcome round-trip through the journa
   CHECK(back.val[0].loss == 1.0 / 3.0);
 }
 
-TEST_CASE("search::AutoLrsSearch with the fast preset continues each stage from its winning probe, near the last LR") {
+TEST_CASE("search::AutoLrsSearch with the stagewise preset judges probes after decay tails, then tries fixed multiples of the last LR") {
   spec::JobSpec job = small_job();
-  job.search.preset = "fast";
-  AutoLrsSearch search(job);
-  const std::vector<LaunchRequest> launches = drive(search, exponential_outcome);
-  REQUIRE(search.finished());
-  REQUIRE(launches.size() == 10);
-  for (int stage = 0; stage < 2; ++stage) {
-    const LaunchRequest& main = launches[static_cast<size_t>(stage * 5 + 4)];
-    const search::StageRecord& record = search.progress().stages.at(static_cast<size_t>(stage));
-    REQUIRE(record.winner_probe >= 0);
-    CHECK(main.from_probe == record.winner_probe);
-    CHECK(main.lr == record.probes[static_cast<size_t>(record.winner_probe)].lr);
-    CHECK(main.start_step == record.start_step + record.probe_steps);
-    CHECK(main.steps == record.steps - record.probe_steps);
-  }
-  // The winners' probe steps count as training: 3000 model steps, 3 losing probes a stage searched.
-  CHECK(search.progress().model_steps == 3000);
-  CHECK(search.progress().probe_steps == 3 * 100 + 3 * 200);
-  // After the first stage, probes stay within 30x of the previous stage's LR.
-  const double first_lr = *search.progress().stages[0].lr;
-  for (int probe = 0; probe < 4; ++probe) {
-    const double lr = launches[static_cast<size_t>(5 + probe)].lr;
-    CHECK(lr >= first_lr / 30 * (1 - 1e-12));
-    CHECK(lr <= first_lr * 30 * (1 + 1e-12));
-  }
-}
-
-TEST_CASE("search::AutoLrsSearch with the default preset judges probes after decay tails, then tries fixed multiples of the last LR") {
-  spec::JobSpec job = small_job();
-  job.search.preset = "default";
+  job.search.preset = "stagewise";
   job.trainer.val_loss = spec::LossPatternSpec{"val_loss=(?P<loss>\\S+)"};
   // Train losses (so forecasts) favour lr 0.01 (floor_for); the val loss at a launch's end favours the
   // largest LR after a decay tail, and the smallest at the end of a last-stage probe.
@@ -575,9 +531,9 @@ TEST_CASE("search::AutoLrsSearch with the default preset judges probes after dec
   }
 }
 
-TEST_CASE("search::AutoLrsSearch with the default preset clamps the LR multiples to the bounds and drops duplicates") {
+TEST_CASE("search::AutoLrsSearch with the stagewise preset clamps the LR multiples to the bounds and drops duplicates") {
   spec::JobSpec job = small_job();
-  job.search.preset = "default";
+  job.search.preset = "stagewise";
   job.search.lr_min = 0.5;  // every stage-0 probe is in [0.5, 1]: a tenth of the winner clamps to 0.5
   AutoLrsSearch search(job);
   const std::vector<LaunchRequest> launches = drive(search, exponential_outcome);
@@ -594,9 +550,9 @@ TEST_CASE("search::AutoLrsSearch with the default preset clamps the LR multiples
   for (size_t probe = 0; probe < expected.size(); ++probe) CHECK(last.probes[probe].lr == doctest::Approx(expected[probe]));
 }
 
-TEST_CASE("search::AutoLrsSearch with the default preset: a stage's only probe has no tail, and a first stage too short to probe leaves the next one a full search") {
+TEST_CASE("search::AutoLrsSearch with the stagewise preset: a stage's only probe has no tail, and a first stage too short to probe leaves the next one a full search") {
   spec::JobSpec job = small_job();
-  job.search.preset = "default";
+  job.search.preset = "stagewise";
   job.search.lr_min = 0.05;
   // The lower the LR the lower the loss: every stage's smallest LR wins, down to lr_min.
   const auto lower_is_better = [](const LaunchRequest& request) {
@@ -638,9 +594,9 @@ TEST_CASE("search::AutoLrsSearch with the default preset: a stage's only probe h
   }
 }
 
-TEST_CASE("search::AutoLrsSearch with the default preset on 3 slots keeps new probes away from probes awaiting their decay tail") {
+TEST_CASE("search::AutoLrsSearch with the stagewise preset on 3 slots keeps new probes away from probes awaiting their decay tail") {
   spec::JobSpec job = small_job();
-  job.search.preset = "default";
+  job.search.preset = "stagewise";
   job.search.probes_per_stage = 6;
   AutoLrsSearch search(job);
   std::vector<LaunchRequest> running;

@@ -19,10 +19,16 @@ TEST_CASE("search::planned_compute_steps adds the warmup, each stage and its pro
     job.total_steps = 100 + 500 + 1000 + 20;  // τ′ of the 20-step stage is 2 < 3: trained without probes
     CHECK(autolrs::search::planned_compute_steps(job) == 1620 + 10 * (50 + 100));
   }
-  SUBCASE("default preset: decay tails of τ′/4, 3 probes after the first stage, the winner continued") {
+  SUBCASE("stagewise preset: decay tails of τ′/4, 3 probes after the first stage, the winner continued") {
     // Stage 0: 10 probes of 50 + tails of 13; stages 1-3: 3 probes of τ′ + τ′/4; the last stage's
     // probes have no tails; every stage continues its winner, whose τ′ steps are training.
+    job.search.preset = "stagewise";
     const long probes = (10 * (50 + 13) - 50) + (3 * (100 + 25) - 100) + 2 * (3 * (200 + 50) - 200) + (3 * 50 - 50);
     CHECK(autolrs::search::planned_compute_steps(job) == 6000 + probes);
+  }
+  SUBCASE("default preset: rounds of 10, 5, 3, 2 chains to 75, 150, 300, 600 steps, each with a tail of 0.2x its horizon") {
+    const long chains = 10 * 75 + 5 * 75 + 3 * 150 + 2 * 300;
+    const long tails = 10 * 15 + 5 * 30 + 3 * 60 + 2 * 120;
+    CHECK(autolrs::search::planned_compute_steps(job) == 6000 + chains + tails - 600);
   }
 }

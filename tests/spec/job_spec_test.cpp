@@ -71,7 +71,7 @@ TEST_CASE("spec::parse_job_spec refuses bad values with the field path and the v
        "(did you mean \"val_loss\"?)"},
       {{{"/search/objective", "val_loss"}},
        "search.objective: \"val_loss\" needs trainer.val_loss, a pattern for validation-loss lines"},
-      {{{"/search/preset", "quick"}}, "search.preset: must be one of \"default\", \"paper\", \"fast\", got string \"quick\""},
+      {{{"/search/preset", "quick"}}, "search.preset: must be one of \"default\", \"stagewise\", \"paper\", got string \"quick\""},
       {{{"/search/lr_mni", 0.1}}, "search.lr_mni: unknown key (did you mean lr_min?)"},
       {{{"/search", json::array()}}, "search: must be an object, got array"},
       {{{"/total_step", 10}}, "total_step: unknown key (did you mean total_steps?)"},

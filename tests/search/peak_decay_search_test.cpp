@@ -1,0 +1,267 @@
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "search/peak_decay_search.hpp"
+#include "search/search_json.hpp"
+#include "search/stage_plan.hpp"
+
+using namespace autolrs;
+using search::LaunchKind;
+using search::LaunchOutcome;
+using search::LaunchRequest;
+using search::OutcomeStatus;
+using search::PeakDecaySearch;
+
+namespace {
+
+/// 1000 steps, four candidates (1e-4, 2.15e-3, 4.64e-2, 1): two rounds at horizons 50 and 100, the
+/// hold over [100, 200), eight decay stages of 100 steps.
+spec::JobSpec small_job(bool ramps) {
+  spec::JobSpec job;
+  job.name = "test";
+  job.trainer.command = {"train", "--lr", "{lr}"};
+  if (ramps) {
+    job.trainer.command.push_back("--lr-end");
+    job.trainer.command.push_back("{lr_end}");
+  }
+  job.trainer.loss = {"loss=(?P<loss>\\S+)"};
+  job.search.lr_min = 1e-4;
+  job.search.lr_max = 1.0;
+  job.search.probes_per_stage = 4;
+  job.total_steps = 1000;
+  return job;
+}
+
+/// A launch's train losses: a level that depends on its LR (lowest at `best_lr`, in log distance) and
+/// on the round, so that rounds can reorder candidates.
+LaunchOutcome outcome_for(const LaunchRequest& request, double best_lr) {
+  LaunchOutcome outcome;
+  outcome.status = OutcomeStatus::succeeded;
+  const double level = 1.0 + std::pow(std::log10(request.lr) - std::log10(best_lr), 2) + 0.01 * request.start_step;
+  for (long step = 1; step <= request.steps; ++step) outcome.train.push_back({static_cast<double>(step), level});
+  return outcome;
+}
+
+LaunchOutcome status_outcome(OutcomeStatus status, const std::string& reason) {
+  LaunchOutcome outcome;
+  outcome.status = status;
+  outcome.reason = reason;
+  return outcome;
+}
+
+std::vector<LaunchRequest> drive(PeakDecaySearch& search, const std::function<LaunchOutcome(const LaunchRequest&)>& answer,
+                                 int slots = 1) {
+  std::vector<LaunchRequest> launches;
+  for (int guard = 0; guard < 1000 && !search.finished() && !search.failure(); ++guard) {
+    const std::vector<LaunchRequest> next = search.next_launches(slots);
+    REQUIRE(!next.empty());
+    for (const LaunchRequest& request : next) {
+      launches.push_back(request);
+      search.record(request, answer(request));
+    }
+  }
+  return launches;
+}
+
+LaunchRequest probe_launch(int probe, int round, double lr, long start, long steps, bool tail,
+                           std::optional<double> lr_end = std::nullopt) {
+  LaunchRequest request;
+  request.kind = LaunchKind::probe;
+  request.stage = 0;
+  request.probe = probe;
+  request.round = round;
+  request.lr = lr;
+  request.steps = steps;
+  request.start_step = start;
+  request.from_probe = round > 0 || tail ? probe : -1;
+  request.decay_tail = tail;
+  request.lr_end = lr_end;
+  return request;
+}
+
+const double lrs[] = {1e-4, 1e-4 * std::pow(1e4, 1.0 / 3), 1e-4 * std::pow(1e4, 2.0 / 3), 1.0};
+
+}  // namespace
+
+TEST_CASE("search::PeakDecaySearch: successive halving with ramped tails, the hold, then a quadratic decay in ramps") {
+  PeakDecaySearch search(small_job(true));
+  CHECK(search.horizons() == std::vector<long>{50, 100});
+  CHECK(search.round_sizes() == std::vector<int>{4, 2});
+  CHECK(search.progress().planned_stages == 9);
+  const std::vector<LaunchRequest> launches = drive(search, [](const LaunchRequest& r) { return outcome_for(r, 0.03); });
+  REQUIRE(search.finished());
+  REQUIRE(launches.size() == 4 + 4 + 2 + 2 + 1 + 8);
+  for (int probe = 0; probe < 4; ++probe) {
+    CHECK(launches[probe] == probe_launch(probe, 0, lrs[probe], 0, 50, false));
+    CHECK(launches[4 + probe] == probe_launch(probe, 0, lrs[probe], 50, 10, true, 0.0));
+  }
+  // 4.64e-2 and 2.15e-3 are closest to 0.03: they go on, in LR order.
+  CHECK(launches[8] == probe_launch(1, 1, lrs[1], 50, 50, false));
+  CHECK(launches[9] == probe_launch(2, 1, lrs[2], 50, 50, false));
+  CHECK(launches[10] == probe_launch(1, 1, lrs[1], 100, 20, true, 0.0));
+  CHECK(launches[11] == probe_launch(2, 1, lrs[2], 100, 20, true, 0.0));
+  CHECK(launches[9].id() == "stage-000-probe-02-r1");
+  CHECK(launches[11].id() == "stage-000-probe-02-r1-decay");
+
+  const LaunchRequest& hold = launches[12];
+  CHECK(hold.kind == LaunchKind::stage);
+  CHECK(hold.stage == 0);
+  CHECK(hold.from_probe == 2);
+  CHECK(hold.start_step == 100);
+  CHECK(hold.steps == 100);
+  CHECK(hold.lr == lrs[2]);
+  CHECK(!hold.lr_end);
+  for (int k = 0; k < 8; ++k) {
+    const LaunchRequest& decay = launches[static_cast<size_t>(13 + k)];
+    CHECK(decay.stage == k + 1);
+    CHECK(decay.from_probe == -1);
+    CHECK(decay.start_step == 200 + 100 * k);
+    CHECK(decay.steps == 100);
+    CHECK(decay.lr == doctest::Approx(lrs[2] * std::pow(1 - k / 8.0, 2)));
+    REQUIRE(decay.lr_end);
+    CHECK(*decay.lr_end == doctest::Approx(lrs[2] * std::pow(1 - (k + 1) / 8.0, 2)));
+  }
+  const search::SearchRecord& record = search.progress();
+  CHECK(record.stages.size() == 9);
+  CHECK(record.stages[0].winner_probe == 2);
+  CHECK(record.stages[0].probes[2].rounds == 2);
+  CHECK(record.stages[0].probes[2].steps == 100);
+  CHECK(record.stages[0].probes[0].rounds == 1);
+  CHECK(record.stages[0].probes[0].steps == 50);
+  CHECK(record.model_steps == 1000);
+  // Chains 4·50 + 2·50 and tails 4·10 + 2·20, less the winner's chain.
+  CHECK(record.probe_steps == 300 + 80 - 100);
+  CHECK(search::planned_compute_steps(small_job(true)) == 1000 + 280);
+}
+
+TEST_CASE("search::PeakDecaySearch without ramps: tails at a tenth of the LR, decay pieces at the curve's mean") {
+  PeakDecaySearch search(small_job(false));
+  const std::vector<LaunchRequest> launches = drive(search, [](const LaunchRequest& r) { return outcome_for(r, 0.03); });
+  REQUIRE(search.finished());
+  CHECK(launches[4] == probe_launch(0, 0, lrs[0] / 10, 50, 10, true));
+  // The fake's loss follows the launch's LR: judged at a tenth of it, 1 is nearest 0.03.
+  const double peak = *search.progress().stages[0].lr;
+  CHECK(peak == lrs[3]);
+  const LaunchRequest& first_decay = launches[13];
+  CHECK(!first_decay.lr_end);
+  // Mean of (1 − v)² over v ∈ [0, 1/8): (1 − (7/8)³) / (3/8); over [7/8, 1): (1/8)³ / (3/8).
+  CHECK(first_decay.lr == doctest::Approx(peak * (1 - std::pow(7.0 / 8, 3)) / (3.0 / 8)));
+  CHECK(launches.back().lr == doctest::Approx(peak * std::pow(1.0 / 8, 3) / (3.0 / 8)));
+}
+
+TEST_CASE("search::PeakDecaySearch judges by the last val loss when the trainer prints one") {
+  spec::JobSpec job = small_job(true);
+  job.trainer.val_loss = spec::LossPatternSpec{"val=(?P<loss>\\S+)"};
+  PeakDecaySearch search(job);
+  // Train losses favour LR 1e-4; the val loss at a tail's end favours 1.
+  drive(search, [](const LaunchRequest& r) {
+    LaunchOutcome outcome = outcome_for(r, 1e-4);
+    outcome.val.push_back({static_cast<double>(r.steps), 5.0 - r.lr});
+    return outcome;
+  });
+  REQUIRE(search.finished());
+  CHECK(search.progress().stages[0].winner_probe == 3);
+  CHECK(search.progress().stages[0].probes[3].end_loss_from_val);
+  CHECK(*search.progress().stages[0].probes[3].end_loss == doctest::Approx(4.0));
+}
+
+TEST_CASE("search::PeakDecaySearch hands out a round's chains together and each tail as its chain ends") {
+  PeakDecaySearch search(small_job(true));
+  const std::vector<LaunchRequest> chains = search.next_launches(8);
+  REQUIRE(chains.size() == 4);
+  CHECK(search.next_launches(8).empty());
+  search.record(chains[2], outcome_for(chains[2], 0.03));
+  const std::vector<LaunchRequest> tail = search.next_launches(8);
+  REQUIRE(tail.size() == 1);
+  CHECK(tail[0] == probe_launch(2, 0, lrs[2], 50, 10, true, 0.0));
+}
+
+TEST_CASE("search::PeakDecaySearch drops failed candidates and fails the run when a round has none left") {
+  SUBCASE("a diverged chain and a failed tail are out; the rest go on") {
+    PeakDecaySearch search(small_job(true));
+    drive(search, [](const LaunchRequest& r) {
+      if (r.probe == 2 && !r.decay_tail) return status_outcome(OutcomeStatus::diverged, "loss exploded");
+      if (r.probe == 1 && r.decay_tail) return status_outcome(OutcomeStatus::failed, "exit 1");
+      return outcome_for(r, 0.03);
+    });
+    REQUIRE(search.finished());
+    const search::StageRecord& stage = search.progress().stages[0];
+    CHECK(stage.probes[2].status == search::ProbeStatus::diverged);
+    CHECK(stage.probes[1].status == search::ProbeStatus::failed);
+    CHECK(stage.probes[1].reason == "decay tail: exit 1");
+    CHECK(stage.winner_probe == 3);  // 1 is nearer 0.03 than 1e-4
+  }
+  SUBCASE("every candidate fails") {
+    PeakDecaySearch search(small_job(true));
+    drive(search, [](const LaunchRequest&) { return status_outcome(OutcomeStatus::failed, "exit 2"); });
+    REQUIRE(search.failure());
+    CHECK(*search.failure() == "stage 0: every probe failed (lr 0.0001: exit 2; lr 0.00215: exit 2; lr 0.0464: exit 2; lr 1: exit 2)");
+  }
+}
+
+TEST_CASE("search::PeakDecaySearch retries a diverged hold from the other finalist and halves a diverged decay") {
+  PeakDecaySearch search(small_job(true));
+  bool hold_diverged = false, decay_diverged = false;
+  const std::vector<LaunchRequest> launches = drive(search, [&](const LaunchRequest& r) {
+    if (r.kind == LaunchKind::stage && r.stage == 0 && !hold_diverged) {
+      hold_diverged = true;
+      return status_outcome(OutcomeStatus::diverged, "loss exploded");
+    }
+    if (r.kind == LaunchKind::stage && r.stage == 3 && !decay_diverged) {
+      decay_diverged = true;
+      return status_outcome(OutcomeStatus::diverged, "loss exploded");
+    }
+    return outcome_for(r, 0.03);
+  });
+  REQUIRE(search.finished());
+  REQUIRE(launches.size() == 12 + 1 + 1 + 8 + 1);
+  CHECK(launches[13].id() == "stage-000-retry-1");
+  CHECK(launches[13].from_probe == 1);
+  CHECK(launches[13].lr == lrs[1]);
+  CHECK(launches[14].lr == doctest::Approx(lrs[1]));  // the decay follows the new peak
+  CHECK(launches[16].stage == 3);
+  CHECK(launches[17].id() == "stage-003-retry-1");
+  CHECK(launches[17].lr == doctest::Approx(launches[16].lr / 2));
+  CHECK(*launches[17].lr_end == doctest::Approx(*launches[16].lr_end / 2));
+  CHECK(launches[18].lr == doctest::Approx(lrs[1] * std::pow(1 - 3 / 8.0, 2) / 2));
+  CHECK(search.progress().stages[3].abandoned_lrs == std::vector<double>{launches[16].lr});
+  CHECK(search.progress().discarded_steps == 0);  // diverged launches without losses ran no steps
+}
+
+TEST_CASE("search::PeakDecaySearch starts after the warmup, and a run too short to search decays from the mean") {
+  SUBCASE("warmup") {
+    spec::JobSpec job = small_job(true);
+    job.total_steps = 1100;
+    job.warmup = {100, 0.001};
+    PeakDecaySearch search(job);
+    const std::vector<LaunchRequest> launches = drive(search, [](const LaunchRequest& r) { return outcome_for(r, 0.03); });
+    REQUIRE(search.finished());
+    CHECK(launches[0].kind == LaunchKind::warmup);
+    CHECK(launches[1] == probe_launch(0, 0, lrs[0], 100, 50, false));
+    CHECK(launches[13].start_step == 200);  // the hold
+    CHECK(launches.back().start_step + launches.back().steps == 1100);
+  }
+  SUBCASE("too short") {
+    spec::JobSpec job = small_job(true);
+    job.total_steps = 10;
+    PeakDecaySearch search(job);
+    CHECK(search.horizons().empty());
+    const std::vector<LaunchRequest> launches = drive(search, [](const LaunchRequest& r) { return outcome_for(r, 0.03); });
+    REQUIRE(search.finished());
+    REQUIRE(launches.size() == 8);
+    CHECK(launches[0].kind == LaunchKind::stage);
+    CHECK(launches[0].lr == doctest::Approx(0.01));
+    CHECK(search.progress().planned_stages == 8);
+  }
+}
+
+TEST_CASE("search::LaunchRequest JSON keeps a probe's round") {
+  const LaunchRequest request = probe_launch(3, 2, 0.1, 200, 25, true, 0.0);
+  CHECK(nlohmann::json(request).get<LaunchRequest>() == request);
+  CHECK(nlohmann::json(request).at("round") == 2);
+  CHECK(!nlohmann::json(probe_launch(3, 0, 0.1, 0, 25, false)).contains("round"));
+}
