@@ -1,6 +1,9 @@
 #include "cli/app.hpp"
 
+#include <algorithm>
 #include <exception>
+#include <optional>
+#include <string>
 #include <functional>
 #include <iostream>
 #include <vector>
@@ -15,6 +18,7 @@
 #include "cli/run.hpp"
 #include "cli/simulate.hpp"
 #include "cli/validate.hpp"
+#include "spec/did_you_mean.hpp"
 #include "spec/input_error.hpp"
 
 namespace autolrs::cli {
@@ -47,6 +51,27 @@ int main_entry(int argc, char** argv) {
   OracleScheduleOptions oracle_options;
   subcommands.push_back(
       {setup_oracle_schedule(app, oracle_options), [&] { return run_oracle_schedule(oracle_options); }});
+
+  app.footer(
+      "Example: autolrs run configs/dry-run.json --dry-run (the built-in simulator as the trainer).\n"
+      "autolrs SUBCOMMAND --help shows a subcommand's options; README.md explains the job spec, the trainer\n"
+      "protocol and the outputs.\n");
+  // A first argument that is no subcommand: `help` asks for this help, anything else is a typo.
+  if (argc > 1 && argv[1][0] != '-') {
+    const std::string given = argv[1];
+    std::vector<std::string> names;
+    for (const Subcommand& subcommand : subcommands) names.push_back(subcommand.app->get_name());
+    if (given == "help") {
+      std::cout << app.help();
+      return 0;
+    }
+    if (std::find(names.begin(), names.end(), given) == names.end()) {
+      const std::optional<std::string> nearest = spec::did_you_mean(given, names);
+      std::cerr << "autolrs: error: unknown subcommand \"" << given << "\""
+                << (nearest ? "; did you mean \"" + *nearest + "\"?" : std::string()) << " (autolrs --help lists them)\n";
+      return 2;
+    }
+  }
 
   try {
     app.parse(argc, argv);

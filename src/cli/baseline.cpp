@@ -55,7 +55,8 @@ CLI::App* setup_baseline(CLI::App& parent, BaselineOptions& options) {
       "--cooldown", [&options](const double& fraction) { options.cooldown = fraction; },
       "Fraction of the steps a wsd schedule cools down over (default " +
           spec::format_number(search::default_cooldown_fraction) + ")");
-  command->add_option("--run-dir", options.run_dir, "Run directory (overrides the spec's run_dir)");
+  command->add_option("--run-dir", options.run_dir,
+                      "Run directory (default: the spec's run_dir + \"-baseline-<schedule>-lr<lr>\")");
   command->add_flag("--dry-run", options.dry_run, "Use the built-in training simulator as the trainer");
   command->add_flag("--resume", options.resume, "Continue the run recorded in the run directory's journal");
   return command;
@@ -63,7 +64,9 @@ CLI::App* setup_baseline(CLI::App& parent, BaselineOptions& options) {
 
 int run_baseline(const BaselineOptions& options) {
   const search::ScheduleSpec schedule = schedule_of(options);
-  const spec::JobSpec job = session::load_job(options.spec_path, options.run_dir, options.dry_run);
+  spec::JobSpec job = session::load_job(options.spec_path, options.run_dir, options.dry_run);
+  // Beside the search's run, not in it: a baseline's own folder per schedule and LR.
+  if (options.run_dir.empty()) job.run_dir += "-baseline-" + options.schedule + "-lr" + spec::format_number(schedule.peak_lr);
   std::string command = "autolrs baseline " + options.spec_path + " --schedule " + options.schedule + " --lr " +
                         spec::format_number(schedule.peak_lr);
   if (options.segments) command += " --segments " + std::to_string(*options.segments);

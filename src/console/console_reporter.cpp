@@ -102,6 +102,10 @@ void ConsoleReporter::on_launch_finished(const orchestrator::LaunchReport& repor
   m_out << launch_line(report, state) << "\n" << std::flush;
 }
 
+void ConsoleReporter::on_warning(const std::string& message, const orchestrator::RunState&) {
+  m_out << "autolrs: warning: " << message << "\n" << std::flush;
+}
+
 void ConsoleReporter::on_run_finished(const orchestrator::RunState& state) {
   const search::SearchRecord& progress = state.progress;
   m_out << "\n stage  start_step    steps         lr  probes ok  final loss    val loss\n";
@@ -117,7 +121,7 @@ void ConsoleReporter::on_run_finished(const orchestrator::RunState& state) {
                     *stage.lr, succeeded, stage.probes.size(), loss_text(stage.final_loss).c_str(),
                     loss_text(stage.final_val_loss).c_str());
   }
-  m_out << "\n" << run_result(state) << "outputs: " << state.job.run_dir << "/{summary.json,schedule.csv,losses.csv,logs/}\n" << std::flush;
+  m_out << "\n" << run_result(state) << "outputs: " << state.job.run_dir << "/{report.html,summary.json,schedule.csv,losses.csv,logs/}\n" << std::flush;
 }
 
 }  // namespace autolrs::console

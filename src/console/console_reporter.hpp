@@ -35,6 +35,8 @@ class ConsoleReporter : public orchestrator::RunObserver {
 
   void on_launch_finished(const orchestrator::LaunchReport& report, const orchestrator::RunState& state) override;
   void on_run_finished(const orchestrator::RunState& state) override;
+  /// "autolrs: warning: <message>" on its own line.
+  void on_warning(const std::string& message, const orchestrator::RunState& state) override;
 
  private:
   std::ostream& m_out;

@@ -55,6 +55,10 @@ void JsonEventReporter::on_launch_started(const search::LaunchRequest& request, 
   emit(launch_started_event(request, slot, state));
 }
 
+void JsonEventReporter::on_warning(const std::string& message, const orchestrator::RunState& state) {
+  emit({{"event", "warning"}, {"elapsed_s", state.wall_time_s}, {"message", message}});
+}
+
 void JsonEventReporter::on_launch_finished(const orchestrator::LaunchReport& report, const orchestrator::RunState& state) {
   emit(launch_finished_event(report, state));
 }

@@ -18,6 +18,8 @@ class JsonEventReporter : public orchestrator::RunObserver {
   void on_launch_started(const search::LaunchRequest& request, int slot, const orchestrator::RunState& state) override;
   void on_launch_finished(const orchestrator::LaunchReport& report, const orchestrator::RunState& state) override;
   void on_run_finished(const orchestrator::RunState& state) override;
+  /// {"event": "warning", "elapsed_s", "message"}.
+  void on_warning(const std::string& message, const orchestrator::RunState& state) override;
 
  private:
   void emit(const nlohmann::json& event);

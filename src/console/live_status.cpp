@@ -85,6 +85,12 @@ void LiveStatusReporter::on_launch_finished(const orchestrator::LaunchReport& re
   redraw();
 }
 
+void LiveStatusReporter::on_warning(const std::string& message, const orchestrator::RunState& state) {
+  m_out << clear_line;
+  m_plain.on_warning(message, state);
+  redraw();
+}
+
 void LiveStatusReporter::on_run_finished(const orchestrator::RunState& state) {
   m_out << clear_line;
   m_plain.on_run_finished(state);

@@ -27,6 +27,7 @@ class LiveStatusReporter : public orchestrator::RunObserver {
   void on_loss(const search::LaunchRequest& request, bool is_val, double loss) override;
   void on_launch_finished(const orchestrator::LaunchReport& report, const orchestrator::RunState& state) override;
   void on_run_finished(const orchestrator::RunState& state) override;
+  void on_warning(const std::string& message, const orchestrator::RunState& state) override;
 
   /// The status line as it would be drawn now (without the "\r\033[K" prefix).
   std::string status_line() const;

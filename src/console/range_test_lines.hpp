@@ -15,6 +15,9 @@ class RangeTestLines : public orchestrator::RunObserver {
   explicit RangeTestLines(std::ostream& out) : m_out(out) {}
 
   void on_launch_finished(const orchestrator::LaunchReport& report, const orchestrator::RunState& state) override;
+  void on_warning(const std::string& message, const orchestrator::RunState&) override {
+    m_out << "autolrs: warning: " << message << "\n";
+  }
 
  private:
   std::ostream& m_out;

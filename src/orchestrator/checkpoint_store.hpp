@@ -1,6 +1,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 namespace autolrs::orchestrator {
 
@@ -17,6 +18,9 @@ class CheckpointStore {
   /// Renames `staging` to the final place of `name` and fsyncs the folder; returns the absolute
   /// final path. Replaces an existing checkpoint of that name.
   virtual std::string promote(const std::string& staging, const std::string& name) = 0;
+  /// The names of what lies beside a staging path that is not valid and starts with its name (e.g.
+  /// `<staging>.npz`: numpy appends a suffix), sorted: what a trainer wrote instead, for the message.
+  virtual std::vector<std::string> near_misses(const std::string& staging) const = 0;
   /// Removes a checkpoint (file or directory); missing is not an error.
   virtual void remove(const std::string& path) = 0;
 };

@@ -16,13 +16,16 @@ nlohmann::json fields(const IssuedRecord& record) {
 }
 nlohmann::json fields(const ResultRecord& record) {
   const LaunchReport& report = record.report;
-  return {{"launch", report.request},
+  nlohmann::json json = {{"launch", report.request},
           {"outcome", report.outcome},
           {"wall_s", report.wall_s},
           {"elapsed_s", record.elapsed_s},
           {"checkpoint", report.checkpoint},
           {"stdout_log", report.stdout_log},
           {"stderr_log", report.stderr_log}};
+  if (!report.failure_log.empty()) json["failure_log"] = report.failure_log;
+  if (!report.log_tail.empty()) json["log_tail"] = report.log_tail;
+  return json;
 }
 nlohmann::json fields(const RetriedRecord& record) { return {{"result_record", record.result_record}}; }
 nlohmann::json fields(const FinishedRecord& record) { return {{"status", to_string(record.status)}}; }
@@ -60,6 +63,9 @@ JournalRecord decode_record(const nlohmann::json& json) {
     report.checkpoint = json.at("checkpoint").get<std::string>();
     report.stdout_log = json.at("stdout_log").get<std::string>();
     report.stderr_log = json.at("stderr_log").get<std::string>();
+    // Absent in journals of versions before the trainer checks.
+    report.failure_log = json.value("failure_log", std::string());
+    report.log_tail = json.value("log_tail", std::vector<std::string>());
     record.elapsed_s = json.at("elapsed_s").get<double>();
     return record;
   }

@@ -17,6 +17,10 @@ struct LaunchReport {
   double wall_s = 0;
   std::string checkpoint;  ///< absolute path of the promoted checkpoint; empty when none
   std::string stdout_log, stderr_log;
+  /// For a failed launch, the log that shows why (its reason names it; stderr when stdout is empty)
+  /// and its last lines (at most 5, each cut to 300 bytes); empty when no log says more.
+  std::string failure_log{};
+  std::vector<std::string> log_tail{};
 };
 
 enum class RunStatus { running, completed, failed, interrupted };
@@ -31,6 +35,9 @@ struct RunState {
   double wall_time_s = 0;            ///< across all sessions of the run (resumes included)
   std::string final_checkpoint;      ///< the latest promoted main checkpoint; empty before one exists
   std::optional<std::string> failure;
+  /// What chose the LRs when it is not the AutoLRS search, e.g. "baseline: cosine schedule, peak lr
+  /// 0.1" (RunContext::method); empty for the search.
+  std::string method{};
 };
 
 /// Receives the run's events: console output, the run's output files and report implement it.
@@ -42,6 +49,9 @@ class RunObserver {
   /// A loss parsed from a running launch; `step` on the launch's own axis when known (else 0).
   virtual void on_loss(const search::LaunchRequest& /*request*/, bool /*is_val*/, double /*loss*/) {}
   virtual void on_launch_finished(const LaunchReport& /*report*/, const RunState& /*state*/) {}
+  /// Something about the trainer the user must hear (e.g. a val_loss pattern that matched nothing),
+  /// said once, after the launch that showed it.
+  virtual void on_warning(const std::string& /*message*/, const RunState& /*state*/) {}
   virtual void on_run_finished(const RunState& /*state*/) {}
 };
 

@@ -11,6 +11,7 @@
 
 #include "orchestrator/journal_replay.hpp"
 #include "orchestrator/launch_command.hpp"
+#include "orchestrator/trainer_checks.hpp"
 #include "spec/input_error.hpp"
 
 namespace autolrs::orchestrator {
@@ -34,23 +35,73 @@ namespace {
 
 bool is_main(const LaunchRequest& request) { return request.kind != LaunchKind::probe; }
 
+/// The last lines a launch printed on one stream, as its observer saw them.
+struct OutputTail {
+  static constexpr size_t kept_lines = 5;
+  static constexpr size_t kept_bytes = 300;
+  std::deque<std::string> lines;
+  long count = 0;
+
+  void add(std::string_view line) {
+    ++count;
+    lines.emplace_back(line.substr(0, kept_bytes));
+    if (lines.size() > kept_lines) lines.pop_front();
+  }
+};
+
+/// The log that shows why a launch failed and its last lines: stderr, where tracebacks go, unless it
+/// is empty and stdout is not.
+struct FailureLog {
+  std::string path;
+  const OutputTail* tail = nullptr;
+};
+
+FailureLog failure_log_of(const LaunchCommand& command, const OutputTail& out, const OutputTail& err) {
+  if (err.count > 0 || out.count == 0) return {command.stderr_log, &err};
+  return {command.stdout_log, &out};
+}
+
+/// " (see LOG: its last line)", or " (it printed nothing)".
+std::string see_log(const FailureLog& log) {
+  if (log.tail->count == 0) return " (it printed nothing)";
+  return " (see " + log.path + ": " + log.tail->lines.back() + ")";
+}
+
 /// Why a launch that did not succeed failed, in words for the console and summary: the spec field
 /// or log to look at, with the launcher's precise ending (the signal's name; group members that
 /// outlived SIGKILL).
-std::string describe_failure(const LaunchResult& result, const std::string& stdout_log) {
+std::string describe_failure(const LaunchResult& result, const FailureLog& log) {
   const std::string survivors = result.survivors.empty() ? "" : "; " + result.survivors;
   switch (result.end) {
-    case LaunchEnd::exited:
-      return "exited with status " + std::to_string(result.exit_code) + " (see " + stdout_log + ")" + survivors;
-    case LaunchEnd::signaled: return result.message;
-    case LaunchEnd::timed_out: return "ran past trainer.timeout_s" + survivors;
-    case LaunchEnd::idle_timed_out: return "printed nothing for trainer.idle_timeout_s (hung?)" + survivors;
+    case LaunchEnd::exited: return "exited with status " + std::to_string(result.exit_code) + see_log(log) + survivors;
+    case LaunchEnd::signaled: return result.message + see_log(log);
+    case LaunchEnd::timed_out: return "ran past trainer.timeout_s" + see_log(log) + survivors;
+    case LaunchEnd::idle_timed_out: return "printed nothing for trainer.idle_timeout_s (hung?)" + see_log(log) + survivors;
     case LaunchEnd::stopped_by_observer: return "stopped" + survivors;
     case LaunchEnd::interrupted: return "interrupted" + survivors;
     case LaunchEnd::failed_to_start: return "could not start: " + result.message;
     case LaunchEnd::launcher_error: return "autolrs: " + result.message;
   }
   return "?";
+}
+
+/// Why no loss line was found: the log of trainer.loss.stream, its size and last line, and the other
+/// stream's when the loss stream is empty (a trainer that logs to stderr).
+std::string no_loss_line(const spec::StreamSelector stream, const LaunchCommand& command, const OutputTail& out,
+                         const OutputTail& err) {
+  const bool on_stderr = stream == spec::StreamSelector::stderr_stream ||
+                         (stream == spec::StreamSelector::both && out.count == 0);
+  const std::string& path = on_stderr ? command.stderr_log : command.stdout_log;
+  const OutputTail& read = on_stderr ? err : out;
+  std::string reason = "no line matched trainer.loss.pattern in " + path + " (" + std::to_string(read.count) + " lines";
+  if (read.count > 0) reason += "; last: " + read.lines.back();
+  reason += ")";
+  const OutputTail& other = on_stderr ? out : err;
+  if (read.count == 0 && other.count > 0 && stream != spec::StreamSelector::both) {
+    reason += "; " + (on_stderr ? command.stdout_log : command.stderr_log) + " has " + std::to_string(other.count) +
+              " lines (trainer.loss.stream?)";
+  }
+  return reason;
 }
 
 /// Paths under the JSON documents where `before` and `after` differ, e.g. "/search/lr_min".
@@ -73,6 +124,7 @@ struct RunOrchestrator::RunningLaunch {
   std::string staging_checkpoint;
   LaunchCommand command;
   std::vector<search::RawLoss> train, val;
+  OutputTail out, err;
   search::DivergenceMonitor divergence;
   std::optional<double> diverged_loss;  ///< the train loss that stopped it as diverged
 };
@@ -95,7 +147,8 @@ RunState RunOrchestrator::state(const search::LaunchPlanner& search, RunStatus s
   state.wall_time_s = elapsed_s();
   const auto latest = m_step_checkpoints.rbegin();
   if (latest != m_step_checkpoints.rend() && latest->first > 0) state.final_checkpoint = latest->second;
-  state.failure = search.failure();
+  state.failure = failure(search);
+  state.method = m_context.method;
   return state;
 }
 
@@ -123,6 +176,9 @@ void RunOrchestrator::replay_journal(search::LaunchPlanner& search) {
   ReplayedRun replayed = orchestrator::replay_journal(records, search);
   m_previous_elapsed_s = replayed.elapsed_s;
   m_reports = std::move(replayed.launches);
+  // The result a trainer check stopped the run on is the one set aside, so the checks replayed here
+  // find nothing to stop on unless the journal was resumed by an older version.
+  m_failure = first_stop(m_job, m_reports);
   for (const LaunchReport& report : m_reports) {
     remember_checkpoint(report, search);
     // Again, as after the original result: a kill between journaling it and pruning left files.
@@ -163,6 +219,7 @@ LaunchCommand RunOrchestrator::build_command(const LaunchRequest& request, int s
 }
 
 bool RunOrchestrator::on_line(RunningLaunch& launch, OutputStream stream, std::string_view line) {
+  (stream == OutputStream::stderr_stream ? launch.err : launch.out).add(line);
   const trainer_output::ParsedLine parsed = m_parser.parse(stream, line);
   const auto notify_loss = [&](bool is_val, double loss) {
     for (RunObserver* observer : m_context.observers) observer->on_loss(launch.request, is_val, loss);
@@ -207,13 +264,25 @@ LaunchReport RunOrchestrator::report_of(const RunningLaunch& launch, const Launc
       if (!result.survivors.empty()) outcome.reason += "; " + result.survivors;
     } else if (!result.succeeded()) {
       outcome.status = OutcomeStatus::failed;
-      outcome.reason = describe_failure(result, command.stdout_log);
+      const FailureLog log = failure_log_of(command, launch.out, launch.err);
+      outcome.reason = describe_failure(result, log);
+      if (log.tail->count > 0) {
+        report.failure_log = log.path;
+        report.log_tail.assign(log.tail->lines.begin(), log.tail->lines.end());
+      }
     } else if (outcome.train.empty()) {
       outcome.status = OutcomeStatus::failed;
-      outcome.reason = "no line matched trainer.loss.pattern (see " + command.stdout_log + ")";
+      outcome.reason = no_loss_line(m_job.trainer.loss.stream, command, launch.out, launch.err);
     } else if (!m_context.checkpoints.is_valid(staging)) {
       outcome.status = OutcomeStatus::failed;
       outcome.reason = "no checkpoint written at " + staging;
+      const std::vector<std::string> beside = m_context.checkpoints.near_misses(staging);
+      if (!beside.empty()) {
+        outcome.reason += " (found beside it: ";
+        for (size_t i = 0; i < beside.size(); ++i) outcome.reason += (i > 0 ? ", " : "") + beside[i];
+        outcome.reason += "; the trainer must write to the exact path of {save_checkpoint}: numpy.save and numpy.savez "
+                          "append a suffix to a name without it)";
+      }
     } else {
       outcome.status = OutcomeStatus::succeeded;
       report.checkpoint = m_context.checkpoints.promote(staging, launch.checkpoint_name);
@@ -284,7 +353,7 @@ RunStatus RunOrchestrator::run(search::LaunchPlanner& search, bool resume) {
 
   try {
     while (true) {
-      while (!stop_requested() && !interrupted) {
+      while (!stop_requested() && !interrupted && !m_failure) {
         const int free_slots = static_cast<int>(std::count(slot_busy.begin(), slot_busy.end(), false));
         if (free_slots == 0) break;
         if (to_start.empty()) {
@@ -302,7 +371,7 @@ RunStatus RunOrchestrator::run(search::LaunchPlanner& search, bool resume) {
         const int slot = static_cast<int>(slot_it - slot_busy.begin());
         notify([&](RunObserver& o) { o.on_launch_started(request, slot, state(search, RunStatus::running)); });
         auto launch = std::make_unique<RunningLaunch>(RunningLaunch{
-            request, slot, checkpoint_name(request), "", {}, {}, {},
+            request, slot, checkpoint_name(request), "", {}, {}, {}, {}, {},
             search::DivergenceMonitor(m_job.trainer.divergence_factor, search.reference_loss()), std::nullopt});
         launch->staging_checkpoint = m_context.checkpoints.staging_path(launch->checkpoint_name);
         launch->command = build_command(request, slot, launch->staging_checkpoint);
@@ -324,6 +393,18 @@ RunStatus RunOrchestrator::run(search::LaunchPlanner& search, bool resume) {
       }
       accept_report(search, report_of(*launch, completion.result));
       notify([&](RunObserver& o) { o.on_launch_finished(m_reports.back(), state(search, RunStatus::running)); });
+      if (!m_failure) {
+        for (const TrainerFinding& finding : check_latest_launch(m_job, m_reports)) {
+          if (finding.stop) {
+            // The trainer is broken: what still runs would only repeat it. Those launches end as
+            // interrupted (not recorded), so a resume after the fix runs them again.
+            m_failure = finding.message;
+            launcher.interrupt();
+            break;
+          }
+          notify([&](RunObserver& o) { o.on_warning(finding.message, state(search, RunStatus::running)); });
+        }
+      }
     }
   } catch (...) {
     // autolrs itself failed (a journal append, writing the outputs): end the running launches as on
@@ -334,7 +415,7 @@ RunStatus RunOrchestrator::run(search::LaunchPlanner& search, bool resume) {
   }
 
   RunStatus status = RunStatus::interrupted;
-  if (search.failure()) {
+  if (m_failure || search.failure()) {
     status = RunStatus::failed;
   } else if (search.finished()) {
     status = RunStatus::completed;

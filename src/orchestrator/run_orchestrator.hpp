@@ -31,6 +31,8 @@ struct RunContext {
   /// Set non-zero (by a signal handler) to stop: no new launch starts; the launcher, which reads the
   /// same flag, ends the running ones as interrupted.
   const std::atomic<int>* stop_signal = nullptr;
+  /// RunState::method: what chose the LRs, for the outputs' titles; empty for the AutoLRS search.
+  std::string method{};
 };
 
 /// Drives a run on one thread: asks a planner (the AutoLRS search, a fixed baseline schedule, a range
@@ -53,6 +55,10 @@ class RunOrchestrator {
   /// launches (Launcher::interrupt), waits for them, and rethrows: the journal holds every result
   /// recorded before the failure, so --resume goes on.
   RunStatus run(search::LaunchPlanner& planner, bool resume);
+  /// Why the run cannot go on: a trainer check's stop (trainer_checks.hpp), else the planner's failure.
+  std::optional<std::string> failure(const search::LaunchPlanner& planner) const {
+    return m_failure ? m_failure : planner.failure();
+  }
 
  private:
   struct RunningLaunch;
@@ -84,6 +90,8 @@ class RunOrchestrator {
   std::vector<LaunchReport> m_reports;
   std::map<long, std::string> m_step_checkpoints;  ///< model step → promoted checkpoint
   std::map<std::pair<int, int>, std::string> m_probe_checkpoints;  ///< (stage, probe) → checkpoint, until the stage ends
+  /// Why the trainer checks (trainer_checks.hpp) stopped the run; nullopt while they have not.
+  std::optional<std::string> m_failure;
   double m_previous_elapsed_s = 0;
   double m_session_start_s = 0;
 };

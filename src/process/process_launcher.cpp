@@ -3,7 +3,9 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <linux/close_range.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -138,8 +140,20 @@ struct ChildSetup : bp::extend::handler {
     if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) fail(exec, "prctl(PR_SET_PDEATHSIG) failed");
     if (::getppid() != parent) ::_exit(127);  // autolrs died before the death signal was armed
     if (::chdir(workdir) != 0) fail(exec, "chdir to the workdir failed");
+    keep_only_standard_descriptors();
     // Boost.Process passes the resolved path as argv[0]; pass it as the user wrote it, as execvp does.
     const_cast<char**>(exec.cmd_line)[0] = const_cast<char*>(argv0);
+  }
+
+  /// Marks every descriptor above stderr close-on-exec, so the trainer starts with 0-2 only, whatever
+  /// autolrs or a library it uses opened without O_CLOEXEC (an std::ofstream cannot ask for it).
+  /// Marked rather than closed: Boost.Process reports a failed exec through one of them. Kernels
+  /// before 5.11 lack CLOSE_RANGE_CLOEXEC: there, each descriptor up to the limit is marked.
+  static void keep_only_standard_descriptors() {
+    if (::close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) == 0) return;
+    struct rlimit limit {};
+    const rlim_t last = ::getrlimit(RLIMIT_NOFILE, &limit) == 0 ? std::min<rlim_t>(limit.rlim_cur, 1 << 20) : 1024;
+    for (int fd = 3; static_cast<rlim_t>(fd) < last; ++fd) ::fcntl(fd, F_SETFD, FD_CLOEXEC);
   }
 
   /// Boost.Process reports a child that failed before or at exec but leaves it a zombie: reap it.
@@ -167,7 +181,8 @@ pid_t spawn(const LaunchCommand& command, const std::string& program, bp::pipe& 
   const std::vector<std::string> args(command.argv.begin() + 1, command.argv.end());
 
   // Boost.Process creates its exec-error pipe without O_CLOEXEC and sets the flag a moment later;
-  // that is safe here because spawns come from one thread. (Our own descriptors are O_CLOEXEC.)
+  // that is safe here because spawns come from one thread. Whatever else autolrs holds open is
+  // marked close-on-exec in the child (ChildSetup::keep_only_standard_descriptors).
   std::error_code spawn_error;
   bp::child child(bp::exe = program, bp::args = args, bp::std_in < bp::null, bp::std_out > stdout_pipe,
                   bp::std_err > stderr_pipe, setup, spawn_error);

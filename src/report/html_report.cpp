@@ -473,7 +473,7 @@ p.explain{color:#5b6570;margin:0 0 10px;max-width:900px}
 }  // namespace
 
 std::string render_html_report(const RunState& state) {
-  const std::string name = escape_html(state.job.name);
+  const std::string name = escape_html(state.job.name + (state.method.empty() ? "" : " (" + state.method + ")"));
   std::string html = "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
                      "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
                      "<title>autolrs: " + name + "</title>\n<style>" + style_sheet + "</style>\n</head>\n<body>\n<main>\n";

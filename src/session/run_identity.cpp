@@ -5,6 +5,7 @@
 
 #include "orchestrator/journal.hpp"
 #include "session/job_loading.hpp"
+#include "spec/command_template.hpp"
 #include "spec/input_error.hpp"
 
 namespace autolrs::session {
@@ -86,6 +87,15 @@ std::unique_ptr<search::RangeTest> make_planner(const spec::JobSpec&, const Rang
 std::unique_ptr<search::LaunchPlanner> make_planner(const spec::JobSpec& job, const RunKind& kind) {
   return std::visit([&](const auto& typed) -> std::unique_ptr<search::LaunchPlanner> { return make_planner(job, typed); },
                     kind);
+}
+
+std::string describe_method(const RunKind& kind) {
+  if (const auto* baseline = std::get_if<BaselineRun>(&kind)) {
+    return "baseline: " + std::string(search::to_string(baseline->schedule.shape)) + " schedule, peak lr " +
+           spec::format_number(baseline->schedule.peak_lr);
+  }
+  if (std::holds_alternative<RangeTestRun>(kind)) return "LR range test";
+  return "";
 }
 
 spec::JobSpec job_for_identity(const RunIdentity& identity, const std::string& run_dir) {

@@ -47,6 +47,10 @@ RunIdentity identity_from_json(const nlohmann::json& json);
 /// kind to its planner, for new runs, resumes and rebuilds alike. The typed overloads serve callers
 /// that need the planner's own interface (the range test's analysis).
 std::unique_ptr<search::LaunchPlanner> make_planner(const spec::JobSpec& job, const RunKind& kind);
+
+/// What chooses the LRs of a run of `kind`, for titles (orchestrator::RunState::method): empty for
+/// the AutoLRS search, e.g. "baseline: cosine schedule, peak lr 0.1" or "LR range test".
+std::string describe_method(const RunKind& kind);
 std::unique_ptr<search::LaunchPlanner> make_planner(const spec::JobSpec& job, const AutoLrsRun& kind);
 std::unique_ptr<search::FixedSchedule> make_planner(const spec::JobSpec& job, const BaselineRun& kind);
 std::unique_ptr<search::RangeTest> make_planner(const spec::JobSpec& job, const RangeTestRun& kind);

@@ -3,6 +3,7 @@
 #include <filesystem>
 
 #include "journal/json_lines_journal.hpp"
+#include "orchestrator/trainer_checks.hpp"
 #include "report/html_report.hpp"
 #include "report/html_report_writer.hpp"
 #include "session/run_identity.hpp"
@@ -19,7 +20,9 @@ orchestrator::RunState RebuiltRun::state() const {
   state.wall_time_s = replayed.elapsed_s;
   const auto latest = replayed.main_checkpoints.rbegin();
   if (latest != replayed.main_checkpoints.rend()) state.final_checkpoint = latest->second;
-  state.failure = planner->failure();
+  state.failure = orchestrator::first_stop(job, replayed.launches);
+  if (!state.failure) state.failure = planner->failure();
+  state.method = method;
   return state;
 }
 
@@ -37,7 +40,7 @@ std::unique_ptr<RebuiltRun> rebuild_run(const std::string& run_dir) {
   spec::JobSpec job = job_for_identity(identity, absolute_run_dir);
   std::unique_ptr<search::LaunchPlanner> planner = make_planner(job, identity.kind);
   orchestrator::ReplayedRun replayed = orchestrator::replay_journal(records, *planner);
-  return std::make_unique<RebuiltRun>(std::move(job), std::move(planner), std::move(replayed));
+  return std::make_unique<RebuiltRun>(std::move(job), std::move(planner), std::move(replayed), describe_method(identity.kind));
 }
 
 void write_report(const std::string& run_dir, std::ostream& out) {

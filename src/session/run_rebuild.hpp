@@ -14,14 +14,16 @@ namespace autolrs::session {
 /// A run rebuilt from its run dir's journal, without launching anything. Not movable: state()
 /// refers to its members.
 struct RebuiltRun {
-  RebuiltRun(spec::JobSpec job, std::unique_ptr<search::LaunchPlanner> planner, orchestrator::ReplayedRun replayed)
-      : job(std::move(job)), planner(std::move(planner)), replayed(std::move(replayed)) {}
+  RebuiltRun(spec::JobSpec job, std::unique_ptr<search::LaunchPlanner> planner, orchestrator::ReplayedRun replayed,
+             std::string method)
+      : job(std::move(job)), planner(std::move(planner)), replayed(std::move(replayed)), method(std::move(method)) {}
   RebuiltRun(const RebuiltRun&) = delete;
   RebuiltRun& operator=(const RebuiltRun&) = delete;
 
   spec::JobSpec job;
   std::unique_ptr<search::LaunchPlanner> planner;
   orchestrator::ReplayedRun replayed;
+  std::string method;  ///< see orchestrator::RunState::method
 
   /// The run as observers last saw it: running when the journal has no end record (the run is
   /// still going, or was interrupted).

@@ -52,6 +52,7 @@ std::atomic<int>& install_stop_handlers() {
 RunSession::RunSession(spec::JobSpec job, const RunIdentity& identity, bool resume)
     : m_job(std::move(job)),
       m_identity(identity_json(identity)),
+      m_method(describe_method(identity.kind)),
       m_resume(resume),
       m_lock(prepared(m_job, resume)),
       m_stop_signal(install_stop_handlers()),
@@ -65,8 +66,10 @@ orchestrator::RunStatus RunSession::run(search::LaunchPlanner& planner, const st
   all_observers.insert(all_observers.end(), observers.begin(), observers.end());
   orchestrator::RunOrchestrator orchestrator(
       m_job, m_identity,
-      orchestrator::RunContext{m_launcher, m_journal, m_checkpoints, m_clock, all_observers, &m_stop_signal});
-  return orchestrator.run(planner, m_resume);
+      orchestrator::RunContext{m_launcher, m_journal, m_checkpoints, m_clock, all_observers, &m_stop_signal, m_method});
+  const orchestrator::RunStatus status = orchestrator.run(planner, m_resume);
+  m_failure = orchestrator.failure(planner);
+  return status;
 }
 
 void RunSession::remove_checkpoints() {
@@ -113,8 +116,8 @@ int run_range_test(const spec::JobSpec& job, bool dry_run, const search::RangeTe
     std::cerr << "autolrs: range test interrupted\n";
     return interrupted_status(session);
   }
-  if (planner->failure()) {
-    std::cerr << "autolrs: " << *planner->failure() << "\n";
+  if (session.failure()) {
+    std::cerr << "autolrs: " << *session.failure() << "\n";
     return 1;
   }
   const search::RangeTestAnalysis analysis = search::analyze_range_test(planner->points());

@@ -42,6 +42,8 @@ class RunSession {
   /// orchestrator::RunOrchestrator::run.
   orchestrator::RunStatus run(search::LaunchPlanner& planner, const std::vector<orchestrator::RunObserver*>& observers);
 
+  /// Why the run stopped failed (a trainer check or the planner); nullopt otherwise. After run().
+  const std::optional<std::string>& failure() const { return m_failure; }
   /// The signal that stopped the run (SIGINT, SIGTERM or SIGUSR1), or 0.
   int stop_signal() const { return m_stop_signal.load(); }
   const orchestrator::Clock& clock() const { return m_clock; }
@@ -52,6 +54,7 @@ class RunSession {
  private:
   spec::JobSpec m_job;
   nlohmann::json m_identity;
+  std::string m_method;
   bool m_resume;
   storage::RunDirLock m_lock;
   std::atomic<int>& m_stop_signal;
@@ -60,6 +63,7 @@ class RunSession {
   storage::FilesystemCheckpointStore m_checkpoints;
   process::SteadyClock m_clock;
   report::RunOutputsWriter m_outputs;
+  std::optional<std::string> m_failure;
 };
 
 /// How a training run talks to the console.

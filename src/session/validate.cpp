@@ -1,9 +1,15 @@
 #include "session/validate.hpp"
 
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
 #include <map>
 
 #include "orchestrator/launch_command.hpp"
 #include "process/process_launcher.hpp"
+#include "search/peak_decay_search.hpp"
+#include "search/search_strategy.hpp"
+#include "search/stage_plan.hpp"
 #include "session/job_loading.hpp"
 #include "session/run_dir.hpp"
 #include "session/run_identity.hpp"
@@ -38,6 +44,89 @@ void check_slot_launchers(const spec::JobSpec& job) {
   }
 }
 
+/// Whether any argument of the trainer's command or resume args passes `{load_checkpoint}`.
+bool loads_checkpoints(const spec::TrainerSpec& trainer) {
+  const auto passes = [](const std::vector<std::string>& arguments) {
+    return std::any_of(arguments.begin(), arguments.end(),
+                       [](const std::string& argument) { return argument.find("{load_checkpoint}") != std::string::npos; });
+  };
+  return passes(trainer.command) || passes(trainer.resume_args);
+}
+
+/// The default search's plan (when nothing fails): its rounds, the hold and the decay, and how often
+/// the trainer must print a train loss for the shortest decay tail to be judged on a few of them.
+void print_peak_decay_plan(const spec::JobSpec& job, std::ostream& out) {
+  const search::PeakDecaySearch search(job);
+  const std::vector<long>& horizons = search.horizons();
+  const long start = job.warmup.steps;
+  const long end = job.total_steps;
+  char line[160];
+  if (horizons.empty()) {
+    std::snprintf(line, sizeof line, "plan (default preset): too short to search; a %s decay from lr %g over steps %ld-%ld in %d launches
+",
+                  job.search.decay_shape.c_str(), std::sqrt(job.search.lr_min * job.search.lr_max), start, end,
+                  search.progress().planned_stages);
+    out << line;
+    return;
+  }
+  std::snprintf(line, sizeof line, "plan (default preset): the peak among %d LRs in [%g, %g] by successive halving
+",
+                job.search.probes_per_stage, job.search.lr_min, job.search.lr_max);
+  out << line << "  round  candidates  chain_to_step  decay_tail
+";
+  long shortest_tail = 0;
+  for (size_t round = 0; round < horizons.size(); ++round) {
+    const long tail = std::max(1L, std::lround(search::PeakDecaySearch::tail_fraction * static_cast<double>(horizons[round])));
+    shortest_tail = shortest_tail == 0 ? tail : std::min(shortest_tail, tail);
+    std::snprintf(line, sizeof line, "  %5zu  %10d  %13ld  %10ld
+", round, search.round_sizes()[round], start + horizons[round], tail);
+    out << line;
+  }
+  const long hold_end = start + 2 * horizons.back();
+  std::snprintf(line, sizeof line, "  stage 0: the winner holds its LR to step %ld; stages 1-%d: a %s decay to 0 over steps %ld-%ld
+",
+                hold_end, search.progress().planned_stages - 1, job.search.decay_shape.c_str(), hold_end, end);
+  out << line;
+  out << "loss lines: a candidate is judged by the train losses of its decay tail's last quarter (or its last val loss); "
+         "print one at least every "
+      << std::max(1L, shortest_tail / 4) << " steps (the shortest decay tail runs " << shortest_tail << ")
+";
+}
+
+/// The stages the run plans (when nothing fails) and how often the trainer must print a train loss
+/// for the shortest probe to be forecast (search::min_forecast_points losses).
+void print_stage_plan(const spec::JobSpec& job, std::ostream& out) {
+  if (job.search.preset == "default") return print_peak_decay_plan(job, out);
+  const search::SearchStrategy strategy = search::strategy_for(job.search);
+  out << "stage plan (" << job.search.preset << " preset):\n  stage  start_step    steps  probe_steps  decay_tail  probes\n";
+  long remaining = job.total_steps - job.warmup.steps;
+  long start = job.warmup.steps;
+  long shortest_probe = 0;
+  char row[128];
+  for (int stage = 0; remaining > 0; ++stage) {
+    const long length = search::stage_steps(job.search, stage, remaining);
+    const long probe_length = search::probe_steps(job.search, length);
+    if (probe_length >= search::min_forecast_points) {
+      const int probes = search::planned_probes(job.search, stage);
+      const bool tails = strategy.decay_factor > 0 && length < remaining && probes > 1;
+      std::snprintf(row, sizeof row, "  %5d  %10ld  %7ld  %11ld  %10ld  %6d\n", stage, start, length, probe_length,
+                    tails ? search::decay_tail_steps(strategy, probe_length) : 0L, probes);
+      shortest_probe = shortest_probe == 0 ? probe_length : std::min(shortest_probe, probe_length);
+    } else {
+      std::snprintf(row, sizeof row, "  %5d  %10ld  %7ld  %11s  %10s  %6s  (too short to probe: the last LR goes on)\n",
+                    stage, start, length, "-", "-", "-");
+    }
+    out << row;
+    start += length;
+    remaining -= length;
+  }
+  if (shortest_probe > 0) {
+    out << "loss lines: a probe is judged on at least " << search::min_forecast_points
+        << " train losses; print one at least every " << shortest_probe / search::min_forecast_points
+        << " steps (the shortest probe runs " << shortest_probe << ")\n";
+  }
+}
+
 }  // namespace
 
 void validate_job(const spec::JobSpec& job, std::ostream& out) {
@@ -51,7 +140,12 @@ void validate_job(const spec::JobSpec& job, std::ostream& out) {
 
   out << "spec: " << job.spec_path << ": valid\n";
   out << "trainer: " << resolve_trainer_program(job.trainer) << "\n";
+  if (!loads_checkpoints(job.trainer)) {
+    out << "warning: trainer.resume_args: {load_checkpoint} appears nowhere in trainer.command or trainer.resume_args: "
+           "every launch will train from scratch (a run that continues from a checkpoint stops as soon as it sees that)\n";
+  }
   out << "run_dir: " << job.run_dir << " (" << run_dir_state << ")\n";
+  print_stage_plan(job, out);
   out << "first launch: " << first.id() << " (slot 0, " << first.steps << " steps at lr " << first.lr << ")\n";
   out << "  workdir: " << command.workdir << "\n";
   std::string env_words;

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <filesystem>
 #include <stdexcept>
@@ -100,6 +101,18 @@ bool FilesystemCheckpointStore::is_valid(const std::string& path) const {
     if (is_non_empty_file(it->path())) return true;
   }
   return false;
+}
+
+std::vector<std::string> FilesystemCheckpointStore::near_misses(const std::string& staging) const {
+  const std::string prefix = fs::path(staging).filename().string();
+  std::vector<std::string> names;
+  std::error_code error;
+  for (fs::directory_iterator it(fs::path(staging).parent_path(), error), end; !error && it != end; it.increment(error)) {
+    const std::string name = it->path().filename().string();
+    if (name != prefix && name.starts_with(prefix)) names.push_back(name);
+  }
+  std::sort(names.begin(), names.end());
+  return names;
 }
 
 std::string FilesystemCheckpointStore::promote(const std::string& staging, const std::string& name) {

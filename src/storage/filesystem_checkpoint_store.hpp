@@ -31,6 +31,7 @@ class FilesystemCheckpointStore : public orchestrator::CheckpointStore {
   /// `.staging.tmp.<pid>` files a trainer killed mid-save leaves), so leftovers never accumulate.
   std::string staging_path(const std::string& name) override;
   bool is_valid(const std::string& path) const override;
+  std::vector<std::string> near_misses(const std::string& staging) const override;
   std::string promote(const std::string& staging, const std::string& name) override;
   /// Only paths inside the root are removed: anything else is std::invalid_argument, a guard
   /// against deleting the user's files through a wrong path. Removing a staging path also removes

@@ -325,3 +325,25 @@ TEST_CASE("cli::baseline stopped by SIGINT says how to resume, and that command 
   CHECK(summary.at("status") == "completed");
   CHECK(summary.at("total_steps") == 400);
 }
+
+TEST_CASE("autolrs baseline defaults to its own run dir beside the spec's, named by schedule and LR, which report rebuilds") {
+  TempDir dir;
+  write_text(dir / "job.json", dry_run_spec(200));
+  // The search's run takes the spec's run_dir (runs/<name>); a baseline after it must not collide.
+  const Finished search = run_autolrs(dir.path(), {"run", (dir / "job.json").string(), "--dry-run"});
+  REQUIRE(search.status == 0);
+  const Finished baseline = run_autolrs(dir.path(), {"baseline", (dir / "job.json").string(), "--dry-run", "--schedule",
+                                                     "cosine", "--lr", "0.1", "--segments", "2"});
+  CAPTURE(baseline.err);
+  REQUIRE(baseline.status == 0);
+  const fs::path run_dir = dir / "runs" / "baseline-test-baseline-cosine-lr0.1";
+  CHECK(fs::exists(run_dir / "summary.json"));
+  CHECK(read_text(run_dir / "report.html").find("<h1>baseline-test (baseline: cosine schedule, peak lr 0.1)</h1>") !=
+        std::string::npos);
+  fs::remove(run_dir / "report.html");
+  const Finished report = run_autolrs(dir.path(), {"report", run_dir.string()});
+  CAPTURE(report.err);
+  CHECK(report.status == 0);
+  CHECK(read_text(run_dir / "report.html").find("<h1>baseline-test (baseline: cosine schedule, peak lr 0.1)</h1>") !=
+        std::string::npos);
+}

@@ -43,6 +43,11 @@ TEST_CASE("cli::run_validate prints the first launch exactly as it will run, cre
   const std::string expected = "spec: " + (dir / "job.json").string() + ": valid\n" +
                                "trainer: " + echo_trainer + "\n" +
                                "run_dir: " + run_dir.string() + " (will be created (in " + dir.path().string() + "))\n" +
+                               "stage plan (default preset):\n"
+                               "  stage  start_step    steps  probe_steps  decay_tail  probes\n"
+                               "      0          50      950           95           0      10\n"
+                               "loss lines: a probe is judged on at least 3 train losses; print one at least every 31 steps "
+                               "(the shortest probe runs 95)\n" +
                                "first launch: warmup (slot 0, 50 steps at lr 0.001)\n" +
                                "  workdir: " + dir.path().string() + "\n" +
                                "  env: AUTOLRS_RUN_DIR=" + run_dir.string() + "\n" +

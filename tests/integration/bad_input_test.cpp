@@ -121,3 +121,18 @@ TEST_CASE("integration: the valid spec behind the bad-input table is accepted") 
 }
 
 }  // namespace
+
+TEST_CASE("integration: a mistyped subcommand is refused with the nearest one; `autolrs help` prints the help") {
+  TempDir dir;
+  const Finished typo = autolrs::testing::run_autolrs(dir, {"runn", "job.json"});
+  CHECK(typo.status == 2);
+  CHECK(typo.err == "autolrs: error: unknown subcommand \"runn\"; did you mean \"run\"? (autolrs --help lists them)\n");
+  const Finished unknown = autolrs::testing::run_autolrs(dir, {"frobnicate"});
+  CHECK(unknown.status == 2);
+  CHECK(unknown.err == "autolrs: error: unknown subcommand \"frobnicate\" (autolrs --help lists them)\n");
+  const Finished help = autolrs::testing::run_autolrs(dir, {"help"});
+  CHECK(help.status == 0);
+  CHECK(help.out.find("range-test") != std::string::npos);
+  CHECK(help.out.find("Example: autolrs run configs/dry-run.json --dry-run") != std::string::npos);
+  CHECK(help.out.find("README.md") != std::string::npos);
+}

@@ -230,8 +230,8 @@ TEST_CASE("integration: junk output and a 100 MB line neither break the run nor 
 
 TEST_CASE("integration: a truncated checkpoint is caught when the next launch cannot load it") {
   // The store accepts any non-empty file: it cannot know the trainer's format. The stage after the
-  // truncated one fails to load it in every probe (the simulator exits 2), so the run stops (exit 1)
-  // naming the reason.
+  // truncated one fails to load it in its first two probes alike (the simulator exits 2 before a
+  // loss line), so the run stops there (exit 1) naming the reason and the log's last line.
   TempDir dir;
   json spec = small_spec();
   spec["simulator"]["truncate_checkpoint"] = true;
@@ -243,9 +243,11 @@ TEST_CASE("integration: a truncated checkpoint is caught when the next launch ca
   CHECK(summary.at("status") == "failed");
   CHECK(summary.at("stages").at(0).at("completed") == true);
   const std::string failure = summary.at("failure").get<std::string>();
-  CHECK(failure.find("stage 1: every probe failed") != std::string::npos);
-  CHECK(failure.find("exited with status 2") != std::string::npos);
-  CHECK(run.out.find("autolrs: stage 1: every probe failed") != std::string::npos);
+  const std::string stop = "stage 1: its first two launches (stage-001-probe-00, stage-001-probe-01) failed the same way";
+  CHECK(failure.starts_with(stop));
+  CHECK(failure.find("exited with status 2 (see " + (dir / "run" / "logs" / "stage-001-probe-01.stderr.log").string() +
+                     ": autolrs: error: --load ") != std::string::npos);
+  CHECK(run.out.find("autolrs: " + stop) != std::string::npos);
   CHECK(run.err.find("--resume") != std::string::npos);
 }
 

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <deque>
 #include <functional>
+#include <map>
 #include <set>
 #include <stdexcept>
 #include <string>
@@ -32,6 +33,13 @@ class FakeCheckpointStore : public orchestrator::CheckpointStore {
     existing.insert("/ckpt/" + name);
     return "/ckpt/" + name;
   }
+  std::vector<std::string> near_misses(const std::string& staging) const override {
+    std::vector<std::string> names;
+    for (const std::string& path : existing) {
+      if (path != staging && path.starts_with(staging)) names.push_back(path.substr(path.rfind('/') + 1));
+    }
+    return names;
+  }
   void remove(const std::string& path) override { existing.erase(path); }
   /// What a trainer does when it saves.
   void write(const std::string& path) { existing.insert(path); }
@@ -59,7 +67,7 @@ class FakeClock : public orchestrator::Clock {
 
 /// A trainer in memory: reads --lr, --steps and --save from argv, prints `loss=` lines of an
 /// exponential decay whose floor is lowest at lr = 0.01 (above lr 0.3 the loss explodes instead),
-/// and "writes" its checkpoint to the store. Launches run when wait() is called, one at a time in the
+/// and "writes" its checkpoint to the store; a launch that loads a checkpoint goes on from the step it reached. Launches run when wait() is called, one at a time in the
 /// order they were started, so that a run is the same whatever its slots.
 /// `interrupt_at` (0-based launch count) makes that launch end as interrupted; the first
 /// `rising_stage_launches` stage launches (those saving a step-* checkpoint) print losses rising from 2.
@@ -102,7 +110,11 @@ class FakeTrainerLauncher : public orchestrator::Launcher {
     const double lr = std::stod(argument_after(command.argv, "--lr"));
     const long steps = std::stol(argument_after(command.argv, "--steps"));
     const std::string load = argument_after(command.argv, "--load");
-    const double start = load.find("step-") == std::string::npos ? 0 : std::stod(load.substr(load.rfind('-') + 1));
+    // The step the loaded checkpoint reached: a probe's as its launch saved it, a stage's in its name.
+    const auto reached = m_reached.find(load);
+    const double start = reached != m_reached.end()           ? reached->second
+                         : load.find("step-") == std::string::npos ? 0
+                                                                   : std::stod(load.substr(load.rfind('-') + 1));
     const double floor = 0.5 + 0.1 * std::pow(std::log10(lr) + 2.0, 2);
     const bool rising = argument_after(command.argv, "--save").find("/step-") != std::string::npos && rising_stage_launches-- > 0;
     for (long step = 1; step <= steps; ++step) {
@@ -114,7 +126,9 @@ class FakeTrainerLauncher : public orchestrator::Launcher {
         return result(orchestrator::LaunchEnd::stopped_by_observer);
       }
     }
-    m_store.write(argument_after(command.argv, "--save"));
+    const std::string save = argument_after(command.argv, "--save");
+    m_store.write(save);
+    m_reached[save.substr(0, save.rfind(".staging"))] = start + static_cast<double>(steps);
     return result(orchestrator::LaunchEnd::exited, 0);
   }
 
@@ -126,6 +140,7 @@ class FakeTrainerLauncher : public orchestrator::Launcher {
   }
 
   FakeCheckpointStore& m_store;
+  std::map<std::string, double> m_reached;  ///< checkpoint (final path) → the step its launch reached
   std::deque<Started> m_started;
   orchestrator::LaunchId m_next_id = 1;
 };

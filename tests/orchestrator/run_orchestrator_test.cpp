@@ -439,11 +439,11 @@ TEST_CASE("orchestrator::RunOrchestrator records the launcher's precise ending i
   };
   const std::string group_left = "processes of its group (4242) were still present 5 s after SIGKILL";
   for (const Case& c : std::vector<Case>{
-           {orchestrator::LaunchEnd::signaled, -1, "killed by signal 9 (SIGKILL)", "", "killed by signal 9 (SIGKILL)"},
-           {orchestrator::LaunchEnd::exited, 3, "exited with status 3", "",
-            "exited with status 3 (see /runs/fake/logs/stage-000-probe-01.stdout.log)"},
+           {orchestrator::LaunchEnd::signaled, -1, "killed by signal 9 (SIGKILL)", "",
+            "killed by signal 9 (SIGKILL) (it printed nothing)"},
+           {orchestrator::LaunchEnd::exited, 3, "exited with status 3", "", "exited with status 3 (it printed nothing)"},
            {orchestrator::LaunchEnd::timed_out, -1, "ran past timeout_s = 9 s; " + group_left, group_left,
-            "ran past trainer.timeout_s; " + group_left},
+            "ran past trainer.timeout_s (it printed nothing); " + group_left},
            {orchestrator::LaunchEnd::launcher_error, -1, "cannot write /runs/fake/logs/x: No space left on device", "",
             "autolrs: cannot write /runs/fake/logs/x: No space left on device"},
        }) {

@@ -1,6 +1,8 @@
 #include "process/process_launcher.hpp"
 
+#include <fcntl.h>
 #include <signal.h>
+#include <unistd.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 
@@ -96,6 +98,21 @@ TEST_CASE("process::ProcessLauncher passes argv, env and workdir exactly and std
                                                        "stdin=eof",
                                                    });
   CHECK(recorded.of(OutputStream::stderr_stream).empty());
+}
+
+TEST_CASE("process::ProcessLauncher starts the trainer with descriptors 0-2 only, even one autolrs opened without O_CLOEXEC") {
+  TempDir dir;
+  write_text(dir / "held.txt", "x");
+  const int held = ::open((dir / "held.txt").c_str(), O_RDONLY);  // as an std::ofstream opens (no O_CLOEXEC)
+  REQUIRE(held >= 3);
+  ProcessLauncher launcher;
+  const Recorded recorded = run_recorded(
+      launcher, command_in(dir, {"/usr/bin/python3", "-c",
+                                 "import os\nopen_fds = []\nfor fd in range(3, 1024):\n    try:\n        os.fstat(fd)\n"
+                                 "        open_fds.append(fd)\n    except OSError:\n        pass\nprint('fds', open_fds)"}));
+  ::close(held);
+  CHECK(recorded.result.succeeded());
+  CHECK(recorded.of(OutputStream::stdout_stream) == std::vector<std::string>{"fds []"});
 }
 
 TEST_CASE("process::ProcessLauncher delivers lines of both streams and logs the raw bytes") {

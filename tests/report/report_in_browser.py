@@ -5,7 +5,7 @@ message is an error: a failed load, a blocked resource). A control page with a t
 nothing to see first proves that the checks can fail.
 
 Usage: report_in_browser.py AUTOLRS_BINARY CONFIG
-Exit 0 pass, 1 fail, 77 skip (no chromium). AUTOLRS_REPORT_SCREENSHOT=path keeps the screenshot.
+Exit 0 pass, 1 fail, 77 skip (no chromium; a failure with CI=true). AUTOLRS_REPORT_SCREENSHOT=path keeps the screenshot.
 """
 import json
 import os
@@ -74,6 +74,9 @@ def main(argv):
     autolrs, config = argv[1], argv[2]
     chromium = find_chromium()
     if chromium is None:
+        if os.environ.get("CI") == "true":  # in CI (.ci/run) a missing dependency fails the run
+            print("FAIL: chromium is not installed; scripts/install-deps --test installs it")
+            return 1
         print("SKIP: chromium is not installed; scripts/install-deps --test installs it")
         return SKIP
     failures = []
