@@ -5,6 +5,7 @@
 #include "search/fixed_schedule.hpp"
 #include "session/job_loading.hpp"
 #include "session/run_session.hpp"
+#include "session/validate.hpp"
 #include "spec/command_template.hpp"
 #include "spec/input_error.hpp"
 
@@ -64,7 +65,7 @@ CLI::App* setup_baseline(CLI::App& parent, BaselineOptions& options) {
 int run_baseline(const BaselineOptions& options) {
   const search::ScheduleSpec schedule = schedule_of(options);
   const spec::JobSpec job = session::load_job(options.spec_path, options.run_dir, options.dry_run);
-  std::string command = "autolrs baseline " + options.spec_path + " --schedule " + options.schedule + " --lr " +
+  std::string command = "autolrs baseline " + session::shell_quote(options.spec_path) + " --schedule " + session::shell_quote(options.schedule) + " --lr " +
                         spec::format_number(schedule.peak_lr);
   if (options.segments) command += " --segments " + std::to_string(*options.segments);
   if (options.cooldown) command += " --cooldown " + spec::format_number(*options.cooldown);

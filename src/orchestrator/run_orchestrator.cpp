@@ -37,11 +37,13 @@ bool is_main(const LaunchRequest& request) { return request.kind != LaunchKind::
 /// Why a launch that did not succeed failed, in words for the console and summary: the spec field
 /// or log to look at, with the launcher's precise ending (the signal's name; group members that
 /// outlived SIGKILL).
-std::string describe_failure(const LaunchResult& result, const std::string& stdout_log) {
+std::string describe_failure(const LaunchResult& result, const LaunchCommand& command) {
   const std::string survivors = result.survivors.empty() ? "" : "; " + result.survivors;
   switch (result.end) {
     case LaunchEnd::exited:
-      return "exited with status " + std::to_string(result.exit_code) + " (see " + stdout_log + ")" + survivors;
+      // A trainer's error is normally on its stderr: that log first.
+      return "exited with status " + std::to_string(result.exit_code) + " (see " + command.stderr_log + " and " +
+             command.stdout_log + ")" + survivors;
     case LaunchEnd::signaled: return result.message;
     case LaunchEnd::timed_out: return "ran past trainer.timeout_s" + survivors;
     case LaunchEnd::idle_timed_out: return "printed nothing for trainer.idle_timeout_s (hung?)" + survivors;
@@ -189,39 +191,33 @@ LaunchReport RunOrchestrator::report_of(const RunningLaunch& launch, const Launc
   report.stdout_log = command.stdout_log;
   report.stderr_log = command.stderr_log;
   LaunchOutcome& outcome = report.outcome;
-  try {
-    const bool ran_to_end = result.end == LaunchEnd::exited;
-    outcome.train = search::place_on_launch_axis(launch.train, request.steps, ran_to_end);
-    outcome.val = search::place_on_launch_axis(launch.val, request.steps, ran_to_end);
-    const bool non_finite = std::any_of(outcome.train.begin(), outcome.train.end(),
-                                        [](const search::LossPoint& point) { return !std::isfinite(point.loss); });
-    char text[160];
-    if (launch.diverged_loss || non_finite) {
-      outcome.status = OutcomeStatus::diverged;
-      std::snprintf(text, sizeof text, "loss diverged (%g)",
-                    launch.diverged_loss.value_or(std::numeric_limits<double>::quiet_NaN()));
-      outcome.reason = text;
-      if (!result.survivors.empty()) outcome.reason += "; " + result.survivors;
-    } else if (!result.succeeded()) {
-      outcome.status = OutcomeStatus::failed;
-      outcome.reason = describe_failure(result, command.stdout_log);
-    } else if (outcome.train.empty()) {
-      outcome.status = OutcomeStatus::failed;
-      outcome.reason = "no line matched trainer.loss.pattern (see " + command.stdout_log + ")";
-    } else if (!m_context.checkpoints.is_valid(staging)) {
-      outcome.status = OutcomeStatus::failed;
-      outcome.reason = "no checkpoint written at " + staging;
-    } else {
-      outcome.status = OutcomeStatus::succeeded;
-      report.checkpoint = m_context.checkpoints.promote(staging, launch.checkpoint_name);
-    }
-    if (outcome.status != OutcomeStatus::succeeded) m_context.checkpoints.remove(staging);
-  } catch (const std::exception& error) {
-    // An IO failure around one launch (a checkpoint rename) fails that launch, not the run.
-    outcome = LaunchOutcome{};
-    outcome.reason = std::string("autolrs: ") + error.what();
-    report.checkpoint.clear();
+  const bool ran_to_end = result.end == LaunchEnd::exited;
+  outcome.train = search::place_on_launch_axis(launch.train, request.steps, ran_to_end);
+  outcome.val = search::place_on_launch_axis(launch.val, request.steps, ran_to_end);
+  const bool non_finite = std::any_of(outcome.train.begin(), outcome.train.end(),
+                                      [](const search::LossPoint& point) { return !std::isfinite(point.loss); });
+  char text[160];
+  if (launch.diverged_loss || non_finite) {
+    outcome.status = OutcomeStatus::diverged;
+    std::snprintf(text, sizeof text, "loss diverged (%g)",
+                  launch.diverged_loss.value_or(std::numeric_limits<double>::quiet_NaN()));
+    outcome.reason = text;
+    if (!result.survivors.empty()) outcome.reason += "; " + result.survivors;
+  } else if (!result.succeeded()) {
+    outcome.status = OutcomeStatus::failed;
+    outcome.reason = describe_failure(result, command);
+  } else if (outcome.train.empty()) {
+    outcome.status = OutcomeStatus::failed;
+    outcome.reason = "no line matched trainer.loss.pattern (see " + command.stdout_log + ")";
+  } else if (!m_context.checkpoints.is_valid(staging)) {
+    outcome.status = OutcomeStatus::failed;
+    outcome.reason = "no checkpoint written at " + staging;
+  } else {
+    outcome.status = OutcomeStatus::succeeded;
+    // An IO failure here (a full disk) is ours, not the trainer's: it propagates and stops the run.
+    report.checkpoint = m_context.checkpoints.promote(staging, launch.checkpoint_name);
   }
+  if (outcome.status != OutcomeStatus::succeeded) m_context.checkpoints.remove(staging);
   return report;
 }
 
@@ -319,12 +315,29 @@ RunStatus RunOrchestrator::run(search::LaunchPlanner& search, bool resume) {
         interrupted = true;
         continue;
       }
+      // autolrs could not follow the launch (its log could not be written: a full disk): an error of
+      // ours, never the trainer's outcome. Nothing is journaled for it, so --resume runs it again.
+      if (completion.result.end == LaunchEnd::launcher_error) throw std::runtime_error(completion.result.message);
       accept_report(search, report_of(*launch, completion.result));
       notify([&](RunObserver& o) { o.on_launch_finished(m_reports.back(), state(search, RunStatus::running)); });
     }
+  } catch (const std::exception& error) {
+    // autolrs itself failed (a journal append, a log or checkpoint write, writing the outputs): end
+    // the running launches as on SIGTERM and wait for them, so that no trainer outlives the error it
+    // reports; their results are not journaled. The outputs say what happened, if they can.
+    launcher.interrupt();
+    while (launcher.running() > 0) launcher.wait();
+    RunState stopped = state(search, RunStatus::failed);
+    stopped.failure = std::string("autolrs: ") + error.what() +
+                      "; the launches in flight were not recorded and run again on --resume";
+    for (RunObserver* observer : m_context.observers) {
+      try {
+        observer->on_run_finished(stopped);
+      } catch (const std::exception&) {  // the disk may still be full: the error above is the one to report
+      }
+    }
+    throw;
   } catch (...) {
-    // autolrs itself failed (a journal append, writing the outputs): end the running launches as on
-    // SIGTERM and wait for them, so that no trainer outlives the error it reports.
     launcher.interrupt();
     while (launcher.running() > 0) launcher.wait();
     throw;

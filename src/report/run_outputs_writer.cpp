@@ -24,6 +24,7 @@ void RunOutputsWriter::write(const orchestrator::RunState& state) {
     m_losses << orchestrator::loss_csv_rows(state.launches[m_launches_written]);
   }
   m_losses.flush();
+  if (!m_losses) throw std::runtime_error("cannot write " + m_run_dir + "/losses.csv");
   storage::write_file_atomically(m_run_dir + "/summary.json", orchestrator::run_summary(state).dump(2) + "\n");
   storage::write_file_atomically(m_run_dir + "/schedule.csv", orchestrator::schedule_csv(state));
 }

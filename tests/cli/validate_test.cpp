@@ -121,6 +121,8 @@ TEST_CASE("cli: autolrs validate exits 0 on a good spec and 2 naming the field o
       {echo_spec(R"(, "search": {"lr_min": -0.1})"), "autolrs: error: search.lr_min: must be > 0, got -0.1\n"},
       {R"js({"name": "x", "trainer": {"command": ["no-such-trainer-xyz"], "loss": {"pattern": "loss=(?P<loss>\\S+)"}}, "total_steps": 10})js",
        "autolrs: error: trainer.command[0]: program not found in PATH: no-such-trainer-xyz\n"},
+      {R"js({"name": "x", "trainer": {"command": ["/bin/echo"], "workdir": "no-such-dir", "loss": {"pattern": "loss=(?P<loss>\\S+)"}}, "total_steps": 10})js",
+       "autolrs: error: trainer.workdir: not a directory: " + (dir / "no-such-dir").string() + "\n"},
       {echo_spec(R"(, "slots": [{"launcher": ["no-such-launcher-xyz"]}])"),
        "autolrs: error: slots[0].launcher[0]: program not found: no-such-launcher-xyz\n"},
   };
