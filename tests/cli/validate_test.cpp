@@ -45,12 +45,13 @@ TEST_CASE("cli::run_validate prints the first launch exactly as it will run, cre
                                "run_dir: " + run_dir.string() + " (will be created (in " + dir.path().string() + "))\n" +
                                "first launch: warmup (slot 0, 50 steps at lr 0.001)\n" +
                                "  workdir: " + dir.path().string() + "\n" +
+                               "  env: AUTOLRS_LAUNCH=warmup\n" +
                                "  env: AUTOLRS_RUN_DIR=" + run_dir.string() + "\n" +
                                "  env: MY_VAR=x y\n" +
                                "  stdout: " + run_dir.string() + "/logs/warmup.stdout.log\n" +
                                "  stderr: " + run_dir.string() + "/logs/warmup.stderr.log\n" +
                                "  argv: " + echo_trainer + " --lr 0.001 --steps 50 --save " + save + " --tag 'a b'\\''c'\n" +
-                               "to run it by hand:\n  cd " + dir.path().string() + " && env AUTOLRS_RUN_DIR=" + run_dir.string() +
+                               "to run it by hand:\n  cd " + dir.path().string() + " && env AUTOLRS_LAUNCH=warmup AUTOLRS_RUN_DIR=" + run_dir.string() +
                                " 'MY_VAR=x y' " + echo_trainer +
                                " --lr 0.001 --steps 50 --save " + save + " --tag 'a b'\\''c'\n";
   CHECK(out.str() == expected);
@@ -74,7 +75,7 @@ TEST_CASE("cli::run_validate prints the first launch exactly as it will run, cre
     write_text(run_dir / "journal.jsonl", "");
     std::ostringstream existing;
     run_validate(ValidateOptions{(dir / "job.json").string(), run_dir.string(), false}, existing);
-    CHECK(existing.str().find("\nrun_dir: " + run_dir.string() + " (exists, writable)\n") != std::string::npos);
+    CHECK(existing.str().find("\nrun_dir: " + run_dir.string() + " (exists, holds no run and no other files)\n") != std::string::npos);
   }
 }
 

@@ -330,15 +330,16 @@ TEST_CASE("integration: a run, a resume and validate on a folder of another prog
 TEST_CASE("integration: a write that fails for want of space stops the run (exit 1, naming the file), and --resume ends with the undisturbed schedule.csv") {
   // The failure is injected with a file-size limit (ulimit -f, SIGXFSZ ignored): every write of
   // autolrs past the limit fails with EFBIG, as on a full disk, whichever file it is (a launch's
-  // log, the journal, losses.csv, summary.json, report.html). The simulator's checkpoints stay below
-  // every limit tried, so the trainer itself never fails.
+  // log, the journal, losses.csv, summary.json, report.html). The simulator's checkpoints (16 KB)
+  // stay below every limit tried, so the trainer itself never fails.
   TempDir dir;
-  const std::string spec = autolrs::testing::write_spec(dir, small_spec());
-  const Finished reference = run_dry(dir, small_spec());
+  const json dry_run = read_json(fs::path(AUTOLRS_SOURCE_DIR) / "configs" / "dry-run.json");
+  const std::string spec = autolrs::testing::write_spec(dir, dry_run);
+  const Finished reference = run_dry(dir, dry_run);
   REQUIRE(reference.status == 0);
   const std::string undisturbed = read_text(dir / "run" / "schedule.csv");
   int stopped_runs = 0;
-  for (long limit_kib = 1; limit_kib <= 4096; limit_kib *= 2) {
+  for (long limit_kib = 32; limit_kib <= 4096; limit_kib *= 2) {
     CAPTURE(limit_kib);
     const fs::path run_dir = dir / ("limited-" + std::to_string(limit_kib));
     const std::string command = "ulimit -f " + std::to_string(limit_kib) + "; trap '' XFSZ; exec '" + AUTOLRS_BINARY +
