@@ -5,6 +5,7 @@
 #include "search/fixed_schedule.hpp"
 #include "session/job_loading.hpp"
 #include "session/run_session.hpp"
+#include "session/validate.hpp"
 #include "spec/command_template.hpp"
 #include "spec/input_error.hpp"
 
@@ -67,7 +68,7 @@ int run_baseline(const BaselineOptions& options) {
   spec::JobSpec job = session::load_job(options.spec_path, options.run_dir, options.dry_run);
   // Beside the search's run, not in it: a baseline's own folder per schedule and LR.
   if (options.run_dir.empty()) job.run_dir += "-baseline-" + options.schedule + "-lr" + spec::format_number(schedule.peak_lr);
-  std::string command = "autolrs baseline " + options.spec_path + " --schedule " + options.schedule + " --lr " +
+  std::string command = "autolrs baseline " + session::shell_quote(options.spec_path) + " --schedule " + session::shell_quote(options.schedule) + " --lr " +
                         spec::format_number(schedule.peak_lr);
   if (options.segments) command += " --segments " + std::to_string(*options.segments);
   if (options.cooldown) command += " --cooldown " + spec::format_number(*options.cooldown);

@@ -2,6 +2,7 @@
 
 #include "session/job_loading.hpp"
 #include "session/run_session.hpp"
+#include "session/validate.hpp"
 
 namespace autolrs::cli {
 
@@ -21,7 +22,7 @@ CLI::App* setup_run(CLI::App& parent, RunOptions& options) {
 int run_run(const RunOptions& options) {
   const spec::JobSpec job = session::load_job(options.spec_path, options.run_dir, options.dry_run);
   return session::run_training(job, session::RunIdentity{job.source, options.dry_run, session::AutoLrsRun{}}, options.resume,
-                               "autolrs run " + options.spec_path, session::ConsoleOptions{options.quiet, options.log_format});
+                               "autolrs run " + session::shell_quote(options.spec_path), session::ConsoleOptions{options.quiet, options.log_format});
 }
 
 }  // namespace autolrs::cli

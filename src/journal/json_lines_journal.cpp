@@ -4,6 +4,8 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <filesystem>
+#include <functional>
 #include <fstream>
 #include <optional>
 #include <sstream>
@@ -30,6 +32,29 @@ std::optional<std::string> read_file(const std::string& path) {
   text << in.rdbuf();
   if (in.bad()) throw io_error("cannot read " + path);
   return text.str();
+}
+
+/// `path` relative to `run_dir` when it lies inside it ("checkpoints/step-000000100"), else as it is.
+std::string relative_to(const std::filesystem::path& run_dir, const std::string& path) {
+  if (path.empty() || !std::filesystem::path(path).is_absolute()) return path;
+  const std::filesystem::path inside = std::filesystem::path(path).lexically_normal().lexically_relative(run_dir);
+  if (inside.empty() || *inside.begin() == "..") return path;
+  return inside.string();
+}
+
+/// A path as the journal holds it, made absolute again under the run dir as it is now.
+std::string resolved_in(const std::filesystem::path& run_dir, const std::string& path) {
+  if (path.empty() || std::filesystem::path(path).is_absolute()) return path;  // absolute: an older journal's
+  return (run_dir / path).string();
+}
+
+/// `record` with its result's paths mapped by `map` (the others hold no path).
+orchestrator::JournalRecord with_paths(orchestrator::JournalRecord record, const std::function<std::string(const std::string&)>& map) {
+  if (auto* result = std::get_if<orchestrator::ResultRecord>(&record)) {
+    orchestrator::LaunchReport& report = result->report;
+    for (std::string* path : {&report.checkpoint, &report.stdout_log, &report.stderr_log}) *path = map(*path);
+  }
+  return record;
 }
 
 }  // namespace
@@ -86,8 +111,13 @@ void JsonLinesJournal::open_for_append() {
 
 void JsonLinesJournal::append(const orchestrator::JournalRecord& record) {
   if (m_fd < 0) open_for_append();
+  // Paths inside the run dir are journaled relative to it, so that a run dir moved, copied or reached
+  // through a symlink can still be resumed and reported.
+  const std::filesystem::path run_dir = std::filesystem::absolute(m_run_dir).lexically_normal();
+  const orchestrator::JournalRecord relative =
+      with_paths(record, [&](const std::string& path) { return relative_to(run_dir, path); });
   const std::string line =
-      orchestrator::encode_record(record).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + '\n';
+      orchestrator::encode_record(relative).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + '\n';
   std::string_view rest = line;
   while (!rest.empty()) {
     const ssize_t written = ::write(m_fd, rest.data(), rest.size());
@@ -109,9 +139,11 @@ std::vector<orchestrator::JournalRecord> JsonLinesJournal::read_all() const {
   const std::vector<nlohmann::json> lines = parse_journal_text(*text, orchestrator::journal_file_name).records;
   std::vector<orchestrator::JournalRecord> records;
   records.reserve(lines.size());
+  const std::filesystem::path run_dir = std::filesystem::absolute(m_run_dir).lexically_normal();
+  const auto resolve = [&](const std::string& path) { return resolved_in(run_dir, path); };
   for (const nlohmann::json& line : lines) {
     try {
-      records.push_back(orchestrator::decode_record(line));
+      records.push_back(with_paths(orchestrator::decode_record(line), resolve));
     } catch (const std::exception& error) {  // valid JSON, but not a journal record
       throw spec::InputError(std::string(orchestrator::journal_file_name) + ":" + std::to_string(records.size() + 1),
                              std::string("malformed record: ") + error.what());

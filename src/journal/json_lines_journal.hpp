@@ -28,6 +28,10 @@ ParsedJournal parse_journal_text(std::string_view text, const std::string& file_
 /// The journal of a run: `<run_dir>/journal.jsonl` (orchestrator::journal_file_name), one compact JSON
 /// record (orchestrator::encode_record) per line.
 ///
+/// A result's paths inside the run dir (its checkpoint and logs) are stored relative to it and read
+/// back under the run dir as it is named now: a run dir moved, copied or reached through a symlink
+/// resumes. Paths outside it (none today), and the absolute paths of older journals, are kept as they are.
+///
 /// The file is created by the first append, and a torn tail left by a crash is cut off then, so
 /// that the next record starts on a fresh line. Each append is a single write() to a descriptor
 /// opened with O_APPEND, followed by fsync().

@@ -2,6 +2,7 @@
 
 #include <cstdio>
 #include <map>
+#include <regex>
 
 #include "spec/command_template.hpp"
 
@@ -12,6 +13,11 @@ std::string checkpoint_name(const search::LaunchRequest& request) {
   char name[32];
   std::snprintf(name, sizeof name, "step-%09ld", request.start_step + request.steps);
   return name;
+}
+
+bool is_checkpoint_name(const std::string& name) {
+  static const std::regex shape(R"(step-[0-9]+|stage-[0-9]+-probe-[0-9]+(-decay)?(-retry-[0-9]+)?)");
+  return std::regex_match(name, shape);
 }
 
 LaunchCommand build_launch_command(const spec::JobSpec& job, const search::LaunchRequest& request, int slot,
@@ -36,7 +42,9 @@ LaunchCommand build_launch_command(const spec::JobSpec& job, const search::Launc
   command.argv = spec::expand_command(argv_template, values);
   command.env = job.trainer.env;
   for (const auto& [name, value] : slot_spec.env) command.env[name] = value;
-  command.env[run_dir_env_var] = job.run_dir;  // marks the launch's processes, for cleanup on resume
+  // Mark the launch's processes: the launcher ends those that outlive it, a resume those of a killed run.
+  command.env[run_dir_env_var] = job.run_dir;
+  command.env[launch_env_var] = request.id();
   command.workdir = job.trainer.workdir;
   const std::string log_stem = job.run_dir + "/logs/" + request.id();
   command.stdout_log = log_stem + ".stdout.log";

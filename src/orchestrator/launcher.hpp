@@ -17,6 +17,9 @@ using trainer_output::OutputStream;
 /// Every launch gets this environment variable set to its run dir: the processes a launch leaves
 /// behind (data-loader workers) inherit it, so a later autolrs can find and end them.
 inline constexpr const char* run_dir_env_var = "AUTOLRS_RUN_DIR";
+/// Every launch also gets this one, set to its launch id ("stage-000-probe-01"): with the run dir,
+/// it marks the processes of one launch, which end with it even when they left its process group.
+inline constexpr const char* launch_env_var = "AUTOLRS_LAUNCH";
 
 /// One trainer launch to run.
 struct LaunchCommand {

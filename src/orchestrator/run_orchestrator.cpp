@@ -249,51 +249,45 @@ LaunchReport RunOrchestrator::report_of(const RunningLaunch& launch, const Launc
   report.stdout_log = command.stdout_log;
   report.stderr_log = command.stderr_log;
   LaunchOutcome& outcome = report.outcome;
-  try {
-    const bool ran_to_end = result.end == LaunchEnd::exited;
-    outcome.train = search::place_on_launch_axis(launch.train, request.steps, ran_to_end);
-    outcome.val = search::place_on_launch_axis(launch.val, request.steps, ran_to_end);
-    const bool non_finite = std::any_of(outcome.train.begin(), outcome.train.end(),
-                                        [](const search::LossPoint& point) { return !std::isfinite(point.loss); });
-    char text[160];
-    if (launch.diverged_loss || non_finite) {
-      outcome.status = OutcomeStatus::diverged;
-      std::snprintf(text, sizeof text, "loss diverged (%g)",
-                    launch.diverged_loss.value_or(std::numeric_limits<double>::quiet_NaN()));
-      outcome.reason = text;
-      if (!result.survivors.empty()) outcome.reason += "; " + result.survivors;
-    } else if (!result.succeeded()) {
-      outcome.status = OutcomeStatus::failed;
-      const FailureLog log = failure_log_of(command, launch.out, launch.err);
-      outcome.reason = describe_failure(result, log);
-      if (log.tail->count > 0) {
-        report.failure_log = log.path;
-        report.log_tail.assign(log.tail->lines.begin(), log.tail->lines.end());
-      }
-    } else if (outcome.train.empty()) {
-      outcome.status = OutcomeStatus::failed;
-      outcome.reason = no_loss_line(m_job.trainer.loss.stream, command, launch.out, launch.err);
-    } else if (!m_context.checkpoints.is_valid(staging)) {
-      outcome.status = OutcomeStatus::failed;
-      outcome.reason = "no checkpoint written at " + staging;
-      const std::vector<std::string> beside = m_context.checkpoints.near_misses(staging);
-      if (!beside.empty()) {
-        outcome.reason += " (found beside it: ";
-        for (size_t i = 0; i < beside.size(); ++i) outcome.reason += (i > 0 ? ", " : "") + beside[i];
-        outcome.reason += "; the trainer must write to the exact path of {save_checkpoint}: numpy.save and numpy.savez "
-                          "append a suffix to a name without it)";
-      }
-    } else {
-      outcome.status = OutcomeStatus::succeeded;
-      report.checkpoint = m_context.checkpoints.promote(staging, launch.checkpoint_name);
+  const bool ran_to_end = result.end == LaunchEnd::exited;
+  outcome.train = search::place_on_launch_axis(launch.train, request.steps, ran_to_end);
+  outcome.val = search::place_on_launch_axis(launch.val, request.steps, ran_to_end);
+  const bool non_finite = std::any_of(outcome.train.begin(), outcome.train.end(),
+                                      [](const search::LossPoint& point) { return !std::isfinite(point.loss); });
+  char text[160];
+  if (launch.diverged_loss || non_finite) {
+    outcome.status = OutcomeStatus::diverged;
+    std::snprintf(text, sizeof text, "loss diverged (%g)",
+                  launch.diverged_loss.value_or(std::numeric_limits<double>::quiet_NaN()));
+    outcome.reason = text;
+    if (!result.survivors.empty()) outcome.reason += "; " + result.survivors;
+  } else if (!result.succeeded()) {
+    outcome.status = OutcomeStatus::failed;
+    const FailureLog log = failure_log_of(command, launch.out, launch.err);
+    outcome.reason = describe_failure(result, log);
+    if (log.tail->count > 0) {
+      report.failure_log = log.path;
+      report.log_tail.assign(log.tail->lines.begin(), log.tail->lines.end());
     }
-    if (outcome.status != OutcomeStatus::succeeded) m_context.checkpoints.remove(staging);
-  } catch (const std::exception& error) {
-    // An IO failure around one launch (a checkpoint rename) fails that launch, not the run.
-    outcome = LaunchOutcome{};
-    outcome.reason = std::string("autolrs: ") + error.what();
-    report.checkpoint.clear();
+  } else if (outcome.train.empty()) {
+    outcome.status = OutcomeStatus::failed;
+    outcome.reason = no_loss_line(m_job.trainer.loss.stream, command, launch.out, launch.err);
+  } else if (!m_context.checkpoints.is_valid(staging)) {
+    outcome.status = OutcomeStatus::failed;
+    outcome.reason = "no checkpoint written at " + staging;
+    const std::vector<std::string> beside = m_context.checkpoints.near_misses(staging);
+    if (!beside.empty()) {
+      outcome.reason += " (found beside it: ";
+      for (size_t i = 0; i < beside.size(); ++i) outcome.reason += (i > 0 ? ", " : "") + beside[i];
+      outcome.reason += "; the trainer must write to the exact path of {save_checkpoint}: numpy.save and numpy.savez "
+                        "append a suffix to a name without it)";
+    }
+  } else {
+    outcome.status = OutcomeStatus::succeeded;
+    // An IO failure here (a full disk) is ours, not the trainer's: it propagates and stops the run.
+    report.checkpoint = m_context.checkpoints.promote(staging, launch.checkpoint_name);
   }
+  if (outcome.status != OutcomeStatus::succeeded) m_context.checkpoints.remove(staging);
   return report;
 }
 
@@ -391,6 +385,9 @@ RunStatus RunOrchestrator::run(search::LaunchPlanner& search, bool resume) {
         interrupted = true;
         continue;
       }
+      // autolrs could not follow the launch (its log could not be written: a full disk): an error of
+      // ours, never the trainer's outcome. Nothing is journaled for it, so --resume runs it again.
+      if (completion.result.end == LaunchEnd::launcher_error) throw std::runtime_error(completion.result.message);
       accept_report(search, report_of(*launch, completion.result));
       notify([&](RunObserver& o) { o.on_launch_finished(m_reports.back(), state(search, RunStatus::running)); });
       if (!m_failure) {
@@ -406,9 +403,23 @@ RunStatus RunOrchestrator::run(search::LaunchPlanner& search, bool resume) {
         }
       }
     }
+  } catch (const std::exception& error) {
+    // autolrs itself failed (a journal append, a log or checkpoint write, writing the outputs): end
+    // the running launches as on SIGTERM and wait for them, so that no trainer outlives the error it
+    // reports; their results are not journaled. The outputs say what happened, if they can.
+    launcher.interrupt();
+    while (launcher.running() > 0) launcher.wait();
+    RunState stopped = state(search, RunStatus::failed);
+    stopped.failure = std::string("autolrs: ") + error.what() +
+                      "; the launches in flight were not recorded and run again on --resume";
+    for (RunObserver* observer : m_context.observers) {
+      try {
+        observer->on_run_finished(stopped);
+      } catch (const std::exception&) {  // the disk may still be full: the error above is the one to report
+      }
+    }
+    throw;
   } catch (...) {
-    // autolrs itself failed (a journal append, writing the outputs): end the running launches as on
-    // SIGTERM and wait for them, so that no trainer outlives the error it reports.
     launcher.interrupt();
     while (launcher.running() > 0) launcher.wait();
     throw;

@@ -51,9 +51,11 @@ class RunOrchestrator {
   /// planner is rebuilt by replaying the journal; a run that ended failed runs the launch that
   /// failed it once more (with the same spec: the fix is outside it, e.g. in the trainer). Throws
   /// spec::InputError when the journal is missing, corrupt or belongs to a different job. When
-  /// autolrs itself fails mid-run (a journal append, an observer), it interrupts the running
-  /// launches (Launcher::interrupt), waits for them, and rethrows: the journal holds every result
-  /// recorded before the failure, so --resume goes on.
+  /// autolrs itself fails mid-run (a journal append, an observer, a checkpoint promotion, a launch
+  /// that ended as LaunchEnd::launcher_error: a log that could not be written), it interrupts the
+  /// running launches (Launcher::interrupt), waits for them, tells the observers the run failed
+  /// (with the error as its failure; errors of theirs ignored) and rethrows: the journal holds every
+  /// result recorded before the failure and none of the launches in flight, so --resume reruns them.
   RunStatus run(search::LaunchPlanner& planner, bool resume);
   /// Why the run cannot go on: a trainer check's stop (trainer_checks.hpp), else the planner's failure.
   std::optional<std::string> failure(const search::LaunchPlanner& planner) const {
@@ -74,7 +76,7 @@ class RunOrchestrator {
   /// false to stop the launch once its train loss has diverged.
   bool on_line(RunningLaunch& launch, OutputStream stream, std::string_view line);
   /// The ended launch's outcome; its checkpoint promoted on success, its staging removed otherwise.
-  /// A failure of ours around it (a checkpoint rename) fails the launch ("autolrs: ..."), not the run.
+  /// A failure of ours around it (a checkpoint rename) throws: it stops the run, not the launch.
   LaunchReport report_of(const RunningLaunch& launch, const LaunchResult& result);
   void accept_report(search::LaunchPlanner& search, LaunchReport report);
   /// After a stage launch the search accepted (its stage is completed): drops that stage's probe

@@ -31,6 +31,7 @@
 #include <boost/process/io.hpp>
 #include <boost/process/pipe.hpp>
 
+#include "process/leftover_processes.hpp"
 #include "process/line_splitter.hpp"
 
 extern char** environ;
@@ -169,10 +170,25 @@ struct ChildSetup : bp::extend::handler {
   }
 };
 
+/// True for an errno that says this machine ran short of something (memory, processes, descriptors,
+/// disk), not that the program is wrong.
+bool is_resource_shortage(int error_number) {
+  switch (error_number) {
+    case ENOMEM:
+    case EAGAIN:
+    case EMFILE:
+    case ENFILE:
+    case ENOSPC:
+    case EDQUOT:
+    case EIO: return true;
+    default: return false;
+  }
+}
+
 /// Starts `program` as described by `command` with stdout/stderr into the given pipes; returns its
-/// pid, or -1 with `error` set.
+/// pid, or -1 with `error` set (and `error_number`, the errno of the fork or the exec).
 pid_t spawn(const LaunchCommand& command, const std::string& program, bp::pipe& stdout_pipe,
-            bp::pipe& stderr_pipe, std::string& error) {
+            bp::pipe& stderr_pipe, std::string& error, int& error_number) {
   std::vector<std::string> env_entries = merged_environment(command.env);
   std::vector<char*> envp;
   for (std::string& entry : env_entries) envp.push_back(entry.data());
@@ -187,6 +203,7 @@ pid_t spawn(const LaunchCommand& command, const std::string& program, bp::pipe& 
   bp::child child(bp::exe = program, bp::args = args, bp::std_in < bp::null, bp::std_out > stdout_pipe,
                   bp::std_err > stderr_pipe, setup, spawn_error);
   if (spawn_error) {
+    error_number = spawn_error.value();
     error = "cannot start " + program + ": " + spawn_error.message();
     return -1;
   }
@@ -220,6 +237,15 @@ bool make_pipe(bp::pipe& pipe, std::string& error) {
   }
   pipe = bp::pipe(fds[0], fds[1]);
   return true;
+}
+
+/// Kills the processes a launch left behind outside its group (a `setsid` daemon, a worker that
+/// changed its group): those whose environment holds the launch's run-dir and launch-id entries.
+void end_marked_leftovers(const LaunchCommand& command) {
+  const auto run_dir = command.env.find(orchestrator::run_dir_env_var);
+  const auto launch = command.env.find(orchestrator::launch_env_var);
+  if (run_dir == command.env.end() || launch == command.env.end()) return;
+  kill_processes_with_env({run_dir->first + "=" + run_dir->second, launch->first + "=" + launch->second});
 }
 
 std::string end_message(LaunchEnd end, const LaunchCommand& command, const std::optional<int>& status) {
@@ -437,12 +463,17 @@ LaunchId ProcessLauncher::start(const LaunchCommand& command, LineObserver obser
   std::array<Stream, 2> streams{Stream{OutputStream::stdout_stream, command.stdout_log, {}, {}, {}},
                                 Stream{OutputStream::stderr_stream, command.stderr_log, {}, {}, {}}};
   std::array<bp::pipe, 2> pipes{bp::pipe(-1, -1), bp::pipe(-1, -1)};
+  // The logs, the pipes and the fork are autolrs's own resources: failing them (a full disk, too many
+  // open files, no memory) is an error of ours, not the trainer's outcome.
   for (std::size_t i = 0; i < streams.size(); ++i) {
     streams[i].log = open_log(streams[i].log_path, error);
-    if (!streams[i].log || !make_pipe(pipes[i], error)) return not_started(LaunchEnd::failed_to_start, error);
+    if (!streams[i].log || !make_pipe(pipes[i], error)) return not_started(LaunchEnd::launcher_error, error);
   }
-  const pid_t pid = spawn(command, *program, pipes[0], pipes[1], error);
-  if (pid < 0) return not_started(LaunchEnd::failed_to_start, error);
+  int spawn_errno = 0;
+  const pid_t pid = spawn(command, *program, pipes[0], pipes[1], error, spawn_errno);
+  if (pid < 0) {
+    return not_started(is_resource_shortage(spawn_errno) ? LaunchEnd::launcher_error : LaunchEnd::failed_to_start, error);
+  }
   for (std::size_t i = 0; i < streams.size(); ++i) {  // the write ends went to the child and are closed
     streams[i].pipe.reset(pipes[i].native_source());
     pipes[i].assign_source(-1);
@@ -519,6 +550,7 @@ void ProcessLauncher::complete(Launch& launch, bool all_gone) {
                        std::to_string(kill_wait.count()) + " s after SIGKILL";
     result.message += (result.message.empty() ? "" : "; ") + result.survivors;
   }
+  end_marked_leftovers(launch.command);
   result.wall_s = std::chrono::duration<double>(SteadyTime::now() - launch.started).count();
   m_completed.push_back({launch.id, std::move(result)});
 }

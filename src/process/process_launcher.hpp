@@ -38,7 +38,9 @@ std::optional<std::string> resolve_program(const std::string& argv0,
 /// when the stop signal is set or interrupt() is called; then the whole group gets SIGTERM (and
 /// SIGCONT, in case it is stopped), `kill_grace_s`, SIGKILL, while the other launches go on being
 /// served. Its completion is returned once every process of the group has been reaped, or 5 s after
-/// the SIGKILL (then LaunchResult::survivors says so).
+/// the SIGKILL (then LaunchResult::survivors says so), and after the processes that left the group
+/// (`setsid`) but carry the launch's marks (command.env holding orchestrator::run_dir_env_var and
+/// orchestrator::launch_env_var) have been killed too.
 ///
 /// Constructing a launcher makes this process a child subreaper (PR_SET_CHILD_SUBREAPER), so that
 /// processes a trainer leaves behind become our children and can be reaped: without that, in a
@@ -57,9 +59,11 @@ class ProcessLauncher : public orchestrator::Launcher {
   ProcessLauncher(const ProcessLauncher&) = delete;
   ProcessLauncher& operator=(const ProcessLauncher&) = delete;
 
-  /// See orchestrator::Launcher::start. A command that cannot be started (no such program, no
-  /// workdir, a log file that cannot be created) completes at the next wait() as failed_to_start,
-  /// with the reason in its message; nothing is started once the stop signal is set.
+  /// See orchestrator::Launcher::start. A command that cannot be started completes at the next
+  /// wait() with the reason in its message: as failed_to_start for the trainer's fault (no such
+  /// program, no workdir, an exec error), as launcher_error for autolrs's (a log file that cannot
+  /// be created, no pipe, a fork or exec that failed for want of memory, processes or descriptors);
+  /// nothing is started once the stop signal is set.
   orchestrator::LaunchId start(const orchestrator::LaunchCommand& command, orchestrator::LineObserver observer) override;
   /// See orchestrator::Launcher::wait. exit_code and signal are filled whenever the trainer's exit
   /// status is known, whatever the end. An observer that throws, or a failed write to a log file,

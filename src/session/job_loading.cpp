@@ -66,6 +66,11 @@ spec::JobSpec load_job(const std::string& spec_path, const std::string& run_dir_
   const fs::path absolute_spec = fs::absolute(spec_path).lexically_normal();
   spec::JobSpec job = spec::parse_job_spec(read_spec_file(spec_path), absolute_spec.string());
   if (!run_dir_override.empty()) job.run_dir = fs::absolute(run_dir_override).lexically_normal().string();
+  // Checked here, before any run dir is made: every launch would fail to start.
+  std::error_code error;
+  if (!fs::is_directory(job.trainer.workdir, error)) {
+    throw spec::InputError("trainer.workdir", "not a directory: " + job.trainer.workdir);
+  }
   if (dry_run) {
     job.trainer = simulator_trainer(self_executable(), job);
   } else {

@@ -9,12 +9,15 @@
 
 #include "console/console_mode.hpp"
 #include "console/range_test_lines.hpp"
+#include "orchestrator/launch_command.hpp"
 #include "orchestrator/run_orchestrator.hpp"
 #include "process/leftover_processes.hpp"
 #include "report/html_report_writer.hpp"
 #include "report/range_test_plot.hpp"
 #include "search/stage_plan.hpp"
 #include "session/run_dir.hpp"
+#include "session/validate.hpp"
+#include "spec/input_error.hpp"
 #include "spec/command_template.hpp"
 #include "storage/atomic_file.hpp"
 
@@ -45,7 +48,9 @@ std::atomic<int>& install_stop_handlers() {
   struct sigaction action {};
   action.sa_handler = record_stop_signal;
   sigemptyset(&action.sa_mask);
-  for (int signal_number : {SIGINT, SIGTERM, SIGUSR1}) sigaction(signal_number, &action, nullptr);
+  for (int signal_number : {SIGINT, SIGTERM, SIGUSR1, SIGHUP}) sigaction(signal_number, &action, nullptr);
+  // A closed stdout (`autolrs run ... | head`) must not kill the run: the write fails instead.
+  ::signal(SIGPIPE, SIG_IGN);
   return g_stop_signal;
 }
 
@@ -58,7 +63,7 @@ RunSession::RunSession(spec::JobSpec job, const RunIdentity& identity, bool resu
       m_stop_signal(install_stop_handlers()),
       m_launcher(&m_stop_signal),
       m_journal(m_job.run_dir),
-      m_checkpoints(m_job.run_dir),
+      m_checkpoints(m_job.run_dir, orchestrator::is_checkpoint_name),
       m_outputs(m_job.run_dir) {}
 
 orchestrator::RunStatus RunSession::run(search::LaunchPlanner& planner, const std::vector<orchestrator::RunObserver*>& observers) {
@@ -72,23 +77,32 @@ orchestrator::RunStatus RunSession::run(search::LaunchPlanner& planner, const st
   return status;
 }
 
-void RunSession::remove_checkpoints() {
-  for (const std::filesystem::directory_entry& entry : std::filesystem::directory_iterator(m_checkpoints.root())) {
-    m_checkpoints.remove(entry.path().string());
-  }
-}
+void RunSession::remove_checkpoints() { m_checkpoints.remove_all_own(); }
 
 int run_training(const spec::JobSpec& job, const RunIdentity& identity, bool resume, const std::string& command,
                  const ConsoleOptions& console_options) {
   RunSession session(job, identity, resume);
+  if (std::holds_alternative<AutoLrsRun>(identity.kind)) {
+    for (const std::string& warning : job_warnings(job)) std::cerr << "autolrs: warning: " << warning << "\n";
+  }
   const std::unique_ptr<search::LaunchPlanner> planner = make_planner(session.job(), identity.kind);
   report::HtmlReportWriter html_report(job.run_dir, session.clock());
   const std::unique_ptr<orchestrator::RunObserver> console = console::make_console_reporter(
       console::choose_console_mode(console_options.quiet, console_options.log_format, ::isatty(STDOUT_FILENO) == 1),
       std::cout, session.clock(), search::planned_compute_steps(job));
-  const orchestrator::RunStatus status = session.run(*planner, {&html_report, console.get()});
   const std::string resume_command =
-      command + (identity.dry_run ? " --dry-run" : "") + " --run-dir " + job.run_dir + " --resume";
+      command + (identity.dry_run ? " --dry-run" : "") + " --run-dir " + shell_quote(job.run_dir) + " --resume";
+  orchestrator::RunStatus status = orchestrator::RunStatus::running;
+  try {
+    status = session.run(*planner, {&html_report, console.get()});
+  } catch (const spec::InputError&) {
+    throw;
+  } catch (const std::exception& error) {
+    // An error of autolrs itself (a full disk): the run stopped, and the launches in flight run again.
+    std::cerr << "autolrs: error: " << error.what() << "\n"
+              << "autolrs: the run stopped; once the cause is fixed, continue with: " << resume_command << "\n";
+    return 1;
+  }
   switch (status) {
     case orchestrator::RunStatus::completed: return 0;
     case orchestrator::RunStatus::failed:

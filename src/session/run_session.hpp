@@ -19,8 +19,9 @@
 
 namespace autolrs::session {
 
-/// Makes SIGINT, SIGTERM and SIGUSR1 (Slurm's warning before preemption) stop a run cleanly (running
-/// launches end, the journal stays consistent) and returns the flag they set, cleared.
+/// Makes SIGINT, SIGTERM, SIGUSR1 (Slurm's warning before preemption) and SIGHUP (a closed terminal)
+/// stop a run cleanly (running launches end, the journal stays consistent) and returns the flag they
+/// set, cleared. SIGPIPE is ignored: a write to a closed pipe fails, and is reported, instead.
 std::atomic<int>& install_stop_handlers();
 
 /// The composition root of every command that runs launches (run, baseline, range-test): the run
@@ -74,10 +75,11 @@ struct ConsoleOptions {
 
 /// `autolrs run` and `autolrs baseline`: runs `job` as `identity` says (its kind's planner, from
 /// make_planner) with report.html and the console chosen by `console` beside the run's outputs.
-/// Returns the exit status: 0 completed, 1 failed, 128 + signal interrupted. A failed or interrupted
-/// run ends with a line on stderr saying how to continue it: `<command> [--dry-run] --run-dir <run
-/// dir> --resume`, where `command` is the subcommand with its own options (e.g. "autolrs run
-/// job.json"). Throws spec::InputError for an unusable run directory or journal.
+/// Returns the exit status: 0 completed, 1 failed or stopped by an error of autolrs itself (a full
+/// disk: printed as `autolrs: error: ...`), 128 + signal interrupted. A run that did not complete ends
+/// with a line on stderr saying how to continue it: `<command> [--dry-run] --run-dir <run dir>
+/// --resume`, the run dir shell-quoted, where `command` is the subcommand with its own options (e.g.
+/// "autolrs run job.json"). Throws spec::InputError for an unusable run directory or journal.
 int run_training(const spec::JobSpec& job, const RunIdentity& identity, bool resume, const std::string& command,
                  const ConsoleOptions& console = {});
 

@@ -12,7 +12,9 @@
 #include "search/stage_plan.hpp"
 #include "session/job_loading.hpp"
 #include "session/run_dir.hpp"
+#include "search/stage_plan.hpp"
 #include "session/run_identity.hpp"
+#include "spec/command_template.hpp"
 #include "spec/input_error.hpp"
 #include "storage/filesystem_checkpoint_store.hpp"
 
@@ -129,6 +131,18 @@ void print_stage_plan(const spec::JobSpec& job, std::ostream& out) {
 
 }  // namespace
 
+std::vector<std::string> job_warnings(const spec::JobSpec& job) {
+  const spec::SearchSpec& search = job.search;
+  const long longest_probe = search::probe_steps(search, search.max_stage_steps);
+  const long first_probe = search::probe_steps(search, search.first_stage_steps);
+  if (first_probe >= search::min_forecast_points) return {};
+  const std::string what = longest_probe < search::min_forecast_points ? "no stage is probed" : "the first stages are not probed";
+  return {"search.probe_fraction " + spec::format_number(search.probe_fraction) + " makes probes of " +
+          std::to_string(first_probe) + " step(s) in the first stage (" + std::to_string(longest_probe) +
+          " at most); a stage whose probes would be shorter than " + std::to_string(search::min_forecast_points) +
+          " steps is trained at a guessed LR without probes: " + what};
+}
+
 void validate_job(const spec::JobSpec& job, std::ostream& out) {
   check_slot_launchers(job);
   const std::string run_dir_state = describe(inspect_run_dir(job.run_dir));
@@ -146,6 +160,7 @@ void validate_job(const spec::JobSpec& job, std::ostream& out) {
   }
   out << "run_dir: " << job.run_dir << " (" << run_dir_state << ")\n";
   print_stage_plan(job, out);
+  for (const std::string& warning : job_warnings(job)) out << "warning: " << warning << "\n";
   out << "first launch: " << first.id() << " (slot 0, " << first.steps << " steps at lr " << first.lr << ")\n";
   out << "  workdir: " << command.workdir << "\n";
   std::string env_words;

@@ -250,6 +250,21 @@ SearchSpec read_search(const JsonField& field, bool has_val_loss) {
   return search;
 }
 
+/// Refuses runs whose step counts or number of stages nothing can plan, track or journal (and whose
+/// step arithmetic would overflow): total_steps beyond max_total_steps, more than max_stages stages.
+void check_run_size(const JsonField& total_steps, const JobSpec& spec) {
+  if (spec.total_steps > max_total_steps) {
+    total_steps.fail("must be at most " + format_number(static_cast<double>(max_total_steps)) + ", got " +
+                     std::to_string(spec.total_steps));
+  }
+  const long stages = stage_count(spec.search, spec.total_steps - spec.warmup.steps);
+  if (stages > max_stages) {
+    total_steps.fail("cuts the run into " + std::to_string(stages) + " stages of at most search.max_stage_steps = " +
+                     std::to_string(spec.search.max_stage_steps) + " steps; at most " + std::to_string(max_stages) +
+                     " are supported: raise search.max_stage_steps or lower total_steps");
+  }
+}
+
 WarmupSpec read_warmup(const JsonField& field, long total_steps) {
   field.require_object({"steps", "lr"});
   WarmupSpec warmup;
@@ -355,6 +370,7 @@ JobSpec parse_job_spec(std::string_view text, const std::string& spec_path) {
   if (const std::optional<JsonField> warmup = root.member("warmup")) {
     spec.warmup = read_warmup(*warmup, spec.total_steps);
   }
+  check_run_size(root.required_member("total_steps"), spec);
   if (const std::optional<JsonField> checkpoint = root.member("initial_checkpoint");
       checkpoint && !checkpoint->value().is_null()) {
     if (!checkpoint->value().is_string()) checkpoint->fail("must be null or a path, got " + checkpoint->describe());
@@ -375,6 +391,19 @@ JobSpec parse_job_spec(std::string_view text, const std::string& spec_path) {
   }
   if (const std::optional<JsonField> slots = root.member("slots")) spec.slots = read_slots(*slots);
   return spec;
+}
+
+long stage_count(const SearchSpec& search, long stage_budget) {
+  // τ doubles from first_stage_steps while below max_stage_steps (at most 63 doublings of a long),
+  // then stays at max_stage_steps; the last stage is cut to fit.
+  long count = 0;
+  for (long length = search.first_stage_steps; stage_budget > 0 && length < search.max_stage_steps; length *= 2) {
+    stage_budget -= std::min(length, search.max_stage_steps);
+    ++count;
+    if (length > LONG_MAX / 2) break;
+  }
+  if (stage_budget <= 0) return count;
+  return count + (stage_budget + search.max_stage_steps - 1) / search.max_stage_steps;
 }
 
 bool TrainerSpec::takes_lr_ramps() const { return uses_placeholder(command, "lr_end"); }

@@ -53,6 +53,16 @@ struct SearchSpec {
   std::string decay_shape = "quadratic";
 };
 
+/// The largest total_steps a spec may ask for (keeps every step count, probes included, in a long).
+inline constexpr long max_total_steps = 1'000'000'000'000'000;
+/// The most stages a run may be cut into (each is planned, journaled and reported).
+inline constexpr long max_stages = 100'000;
+
+/// Number of stages a run of `stage_budget` model steps (after warmup) is cut into: τ starts at
+/// first_stage_steps and doubles up to max_stage_steps, the last stage cut to fit. Closed form
+/// (at most 63 doubling stages, then a division), so huge budgets cost nothing.
+long stage_count(const SearchSpec& search, long stage_budget);
+
 struct WarmupSpec {
   long steps = 0;
   double lr = 0;

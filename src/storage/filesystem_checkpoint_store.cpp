@@ -8,6 +8,8 @@
 #include <filesystem>
 #include <stdexcept>
 #include <system_error>
+#include <utility>
+#include <vector>
 
 #include "storage/atomic_file.hpp"
 
@@ -47,6 +49,15 @@ bool is_non_empty_file(const fs::path& path) {
   return fs::is_regular_file(path, error) && fs::file_size(path, error) > 0 && !error;
 }
 
+/// The checkpoint name an entry of the root belongs to: its file name up to ".staging", or without
+/// a trailing ".old".
+std::string base_name(const std::string& file_name) {
+  const size_t staging = file_name.find(staging_suffix);
+  if (staging != std::string::npos) return file_name.substr(0, staging);
+  if (ends_with(file_name, set_aside_suffix)) return file_name.substr(0, file_name.size() - set_aside_suffix.size());
+  return file_name;
+}
+
 fs::path checkpoints_root(const std::string& run_dir) { return (fs::absolute(run_dir) / "checkpoints").lexically_normal(); }
 /// Removes every entry of `root` whose name starts with `prefix`: a staging checkpoint and the
 /// temporary files a trainer made beside it (e.g. `<staging>.tmp.<pid>` of a save cut short).
@@ -63,14 +74,17 @@ std::string staging_checkpoint_path(const std::string& run_dir, const std::strin
   return (checkpoints_root(run_dir) / (name + staging_suffix)).string();
 }
 
-FilesystemCheckpointStore::FilesystemCheckpointStore(const std::string& run_dir)
-    : m_root(checkpoints_root(run_dir).string()) {
+FilesystemCheckpointStore::FilesystemCheckpointStore(const std::string& run_dir, OwnsCheckpointName owns_name)
+    : m_root(checkpoints_root(run_dir).string()), m_owns_name(std::move(owns_name)) {
   fs::create_directories(m_root);
   // A promotion that set an old checkpoint aside and died before removing it (see promote()).
   bool changed = false;
   for (const fs::directory_entry& entry : fs::directory_iterator(m_root)) {
     const std::string file_name = entry.path().filename().string();
-    if (!ends_with(file_name, set_aside_suffix)) continue;
+    if (!ends_with(file_name, set_aside_suffix) || file_name.find(staging_suffix) != std::string::npos ||
+        !m_owns_name(base_name(file_name))) {
+      continue;
+    }
     const fs::path promoted = fs::path(m_root) / file_name.substr(0, file_name.size() - set_aside_suffix.size());
     if (fs::exists(fs::symlink_status(promoted))) {
       fs::remove_all(entry.path());  // the new checkpoint is in place
@@ -83,8 +97,17 @@ FilesystemCheckpointStore::FilesystemCheckpointStore(const std::string& run_dir)
   // Staging leftovers of launches that a previous autolrs process left running or killed: a run
   // dir has one autolrs at a time, so none of them is being written now.
   for (const fs::directory_entry& entry : fs::directory_iterator(m_root)) {
-    if (entry.path().filename().string().find(staging_suffix) != std::string::npos) fs::remove_all(entry.path());
+    const std::string file_name = entry.path().filename().string();
+    if (file_name.find(staging_suffix) != std::string::npos && m_owns_name(base_name(file_name))) fs::remove_all(entry.path());
   }
+}
+
+void FilesystemCheckpointStore::remove_all_own() {
+  std::vector<fs::path> own;
+  for (const fs::directory_entry& entry : fs::directory_iterator(m_root)) {
+    if (m_owns_name(base_name(entry.path().filename().string()))) own.push_back(entry.path());
+  }
+  for (const fs::path& path : own) fs::remove_all(path);
 }
 
 std::string FilesystemCheckpointStore::staging_path(const std::string& name) {

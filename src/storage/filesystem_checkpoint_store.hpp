@@ -1,5 +1,6 @@
 #pragma once
 
+#include <functional>
 #include <string>
 
 #include "orchestrator/checkpoint_store.hpp"
@@ -9,6 +10,9 @@ namespace autolrs::storage {
 /// Where FilesystemCheckpointStore(run_dir).staging_path(name) stages checkpoint `name`, computed
 /// without touching the filesystem (for `autolrs validate`).
 std::string staging_checkpoint_path(const std::string& run_dir, const std::string& name);
+
+/// Whether a checkpoint name is one the store's user gives (orchestrator::is_checkpoint_name).
+using OwnsCheckpointName = std::function<bool(const std::string& name)>;
 
 /// Checkpoints as files or directories under `<run_dir>/checkpoints`.
 ///
@@ -23,9 +27,10 @@ std::string staging_checkpoint_path(const std::string& run_dir, const std::strin
 class FilesystemCheckpointStore : public orchestrator::CheckpointStore {
  public:
   /// Creates the root folder when missing, finishes a replacement cut short by a crash, and removes
-  /// every staging leftover (any name containing ".staging"): one autolrs works on a run dir at a
-  /// time, so they belong to launches of an earlier process that will be run again.
-  explicit FilesystemCheckpointStore(const std::string& run_dir);
+  /// the staging leftovers (`<name>.staging*`): one autolrs works on a run dir at a time, so they
+  /// belong to launches of an earlier process that will be run again. Only entries whose `<name>`
+  /// satisfies `owns_name` are touched: whatever else is in the folder is not ours.
+  FilesystemCheckpointStore(const std::string& run_dir, OwnsCheckpointName owns_name);
 
   /// `<root>/<name>.staging`, after removing it and every `<name>.staging*` sibling (the
   /// `.staging.tmp.<pid>` files a trainer killed mid-save leaves), so leftovers never accumulate.
@@ -39,9 +44,13 @@ class FilesystemCheckpointStore : public orchestrator::CheckpointStore {
   void remove(const std::string& path) override;
 
   const std::string& root() const { return m_root; }
+  /// Removes every checkpoint of ours in the root (entries whose `<name>`, before any ".staging" or
+  /// ".old", satisfies `owns_name`), for a run that is never resumed.
+  void remove_all_own();
 
  private:
   std::string m_root;  ///< absolute, lexically normal
+  OwnsCheckpointName m_owns_name;
 };
 
 }  // namespace autolrs::storage

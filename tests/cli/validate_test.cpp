@@ -50,12 +50,13 @@ TEST_CASE("cli::run_validate prints the first launch exactly as it will run, cre
                                "(the shortest probe runs 95)\n" +
                                "first launch: warmup (slot 0, 50 steps at lr 0.001)\n" +
                                "  workdir: " + dir.path().string() + "\n" +
+                               "  env: AUTOLRS_LAUNCH=warmup\n" +
                                "  env: AUTOLRS_RUN_DIR=" + run_dir.string() + "\n" +
                                "  env: MY_VAR=x y\n" +
                                "  stdout: " + run_dir.string() + "/logs/warmup.stdout.log\n" +
                                "  stderr: " + run_dir.string() + "/logs/warmup.stderr.log\n" +
                                "  argv: " + echo_trainer + " --lr 0.001 --steps 50 --save " + save + " --tag 'a b'\\''c'\n" +
-                               "to run it by hand:\n  cd " + dir.path().string() + " && env AUTOLRS_RUN_DIR=" + run_dir.string() +
+                               "to run it by hand:\n  cd " + dir.path().string() + " && env AUTOLRS_LAUNCH=warmup AUTOLRS_RUN_DIR=" + run_dir.string() +
                                " 'MY_VAR=x y' " + echo_trainer +
                                " --lr 0.001 --steps 50 --save " + save + " --tag 'a b'\\''c'\n";
   CHECK(out.str() == expected);
@@ -79,7 +80,7 @@ TEST_CASE("cli::run_validate prints the first launch exactly as it will run, cre
     write_text(run_dir / "journal.jsonl", "");
     std::ostringstream existing;
     run_validate(ValidateOptions{(dir / "job.json").string(), run_dir.string(), false}, existing);
-    CHECK(existing.str().find("\nrun_dir: " + run_dir.string() + " (exists, writable)\n") != std::string::npos);
+    CHECK(existing.str().find("\nrun_dir: " + run_dir.string() + " (exists, holds no run and no other files)\n") != std::string::npos);
   }
 }
 
@@ -126,6 +127,8 @@ TEST_CASE("cli: autolrs validate exits 0 on a good spec and 2 naming the field o
       {echo_spec(R"(, "search": {"lr_min": -0.1})"), "autolrs: error: search.lr_min: must be > 0, got -0.1\n"},
       {R"js({"name": "x", "trainer": {"command": ["no-such-trainer-xyz"], "loss": {"pattern": "loss=(?P<loss>\\S+)"}}, "total_steps": 10})js",
        "autolrs: error: trainer.command[0]: program not found in PATH: no-such-trainer-xyz\n"},
+      {R"js({"name": "x", "trainer": {"command": ["/bin/echo"], "workdir": "no-such-dir", "loss": {"pattern": "loss=(?P<loss>\\S+)"}}, "total_steps": 10})js",
+       "autolrs: error: trainer.workdir: not a directory: " + (dir / "no-such-dir").string() + "\n"},
       {echo_spec(R"(, "slots": [{"launcher": ["no-such-launcher-xyz"]}])"),
        "autolrs: error: slots[0].launcher[0]: program not found: no-such-launcher-xyz\n"},
   };

@@ -34,6 +34,12 @@ case "$1" in
     echo "main done"
     exit 0
     ;;
+  leave_daemon)  # a `setsid` child (another session and group) keeps stdout open after this exits; its pid goes to $2
+    setsid sleep 30 &
+    echo $! > "$2"
+    echo "main done"
+    exit 0
+    ;;
   huge_line)  # $2 bytes without a newline, then a normal line
     head -c "$2" /dev/zero | tr '\0' 'x'
     printf '\nafter\n'

@@ -295,3 +295,135 @@ TEST_CASE("integration: a main stage failing max_retries + 1 times stops the run
 }
 
 }  // namespace
+
+/// Every file below `root`, by relative path, with its content ("<dir>" for a folder).
+std::map<std::string, std::string> snapshot(const fs::path& root) {
+  std::map<std::string, std::string> files;
+  for (const auto& entry : fs::recursive_directory_iterator(root)) {
+    files[fs::relative(entry.path(), root).string()] = entry.is_directory() ? "<dir>" : read_text(entry.path());
+  }
+  return files;
+}
+
+TEST_CASE("integration: a run, a resume and validate on a folder of another program's files change not one byte of it") {
+  TempDir dir;
+  const fs::path foreign = dir / "run";
+  fs::create_directories(foreign / "logs");
+  fs::create_directories(foreign / "checkpoints" / "best.old");
+  fs::create_directories(foreign / "checkpoints" / "model.old");
+  for (const char* name : {"summary.json", "losses.csv", "report.html", "logs/stage-000.stdout.log",
+                           "checkpoints/step-000000100", "checkpoints/model.staging.bak", "checkpoints/weights.old",
+                           "checkpoints/best.old/w.bin", "checkpoints/model", "checkpoints/model.old/data"}) {
+    autolrs::testing::write_text(foreign / name, std::string("theirs: ") + name);
+  }
+  const std::map<std::string, std::string> before = snapshot(foreign);
+  for (const std::vector<std::string>& extra : {std::vector<std::string>{}, std::vector<std::string>{"--resume"}}) {
+    const Finished run = run_dry(dir, small_spec(), extra);
+    CAPTURE(run.err);
+    CHECK(run.status == 2);
+    CHECK(run.err.find("autolrs: error: run_dir: " + foreign.string() + " is not empty and holds no autolrs run") !=
+          std::string::npos);
+    CHECK(snapshot(foreign) == before);
+  }
+  const Finished validated = autolrs::testing::run_autolrs(
+      dir, {"validate", autolrs::testing::write_spec(dir, small_spec()), "--dry-run", "--run-dir", foreign.string()});
+  CHECK(validated.status == 2);
+  CHECK(snapshot(foreign) == before);
+}
+
+TEST_CASE("integration: a write that fails for want of space stops the run (exit 1, naming the file), and --resume ends with the undisturbed schedule.csv") {
+  // The failure is injected with a file-size limit (ulimit -f, SIGXFSZ ignored): every write of
+  // autolrs past the limit fails with EFBIG, as on a full disk, whichever file it is (a launch's
+  // log, the journal, losses.csv, summary.json, report.html). The simulator's checkpoints (16 KB)
+  // stay below every limit tried, so the trainer itself never fails.
+  TempDir dir;
+  const json dry_run = read_json(fs::path(AUTOLRS_SOURCE_DIR) / "configs" / "dry-run.json");
+  const std::string spec = autolrs::testing::write_spec(dir, dry_run);
+  const Finished reference = run_dry(dir, dry_run);
+  REQUIRE(reference.status == 0);
+  const std::string undisturbed = read_text(dir / "run" / "schedule.csv");
+  int stopped_runs = 0;
+  for (long limit_kib = 32; limit_kib <= 4096; limit_kib *= 2) {
+    CAPTURE(limit_kib);
+    const fs::path run_dir = dir / ("limited-" + std::to_string(limit_kib));
+    const std::string command = "ulimit -f " + std::to_string(limit_kib) + "; trap '' XFSZ; exec '" + AUTOLRS_BINARY +
+                                "' run '" + spec + "' --dry-run --run-dir '" + run_dir.string() + "'";
+    const fs::path out = dir / "limited.out", err = dir / "limited.err";
+    const int status = autolrs::testing::wait_for_exit(autolrs::testing::spawn_process({"/bin/bash", "-c", command}, out, err)).status;
+    if (status == 0) break;  // the limit is above every file the run writes
+    ++stopped_runs;
+    const std::string message = read_text(err);
+    CAPTURE(message);
+    CHECK(status == 1);
+    CHECK(message.find("autolrs: error: ") != std::string::npos);
+    CHECK(message.find(run_dir.string() + "/") != std::string::npos);  // names the file
+    CHECK(message.find("File too large") != std::string::npos);
+    CHECK(message.find("--resume") != std::string::npos);
+    if (fs::exists(run_dir / "summary.json")) CHECK(read_json(run_dir / "summary.json").at("status") == "failed");
+
+    // A journal whose first record could not be written holds no run: the run starts afresh there.
+    std::vector<std::string> again{"run", spec, "--dry-run", "--run-dir", run_dir.string()};
+    if (read_text(run_dir / "journal.jsonl").find('\n') != std::string::npos) again.push_back("--resume");
+    const Finished resumed = autolrs::testing::run_autolrs(dir, again);
+    CAPTURE(resumed.err);
+    REQUIRE(resumed.status == 0);
+    CHECK(read_text(run_dir / "schedule.csv") == undisturbed);
+  }
+  CHECK(stopped_runs >= 3);
+}
+
+/// Pids of the live processes whose environment holds `entry` ("NAME=value").
+std::vector<pid_t> processes_with_env(const std::string& entry) {
+  std::vector<pid_t> found;
+  for (const auto& process : fs::directory_iterator("/proc")) {
+    const std::string name = process.path().filename();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    const std::string environ = read_text(process.path() / "environ");
+    const std::string stat = read_text(process.path() / "stat");
+    const size_t after_comm = stat.rfind(')');
+    if (after_comm == std::string::npos || after_comm + 2 >= stat.size() || stat[after_comm + 2] == 'Z') continue;
+    for (size_t begin = 0; begin < environ.size();) {
+      const size_t end = std::min(environ.find('\0', begin), environ.size());
+      if (environ.compare(begin, end - begin, entry) == 0) found.push_back(static_cast<pid_t>(std::stol(name)));
+      begin = end + 1;
+    }
+  }
+  return found;
+}
+
+TEST_CASE("integration: processes a trainer leaves behind with setsid are gone when autolrs exits") {
+  // A trainer that prints its losses, saves, and leaves a `setsid sleep` holding its stdout, as a
+  // daemonizing data loader would.
+  TempDir dir;
+  autolrs::testing::write_text(dir / "trainer.sh",
+                               "#!/bin/bash\n"
+                               "setsid sleep 300 &\n"
+                               "for i in 1 2 3 4 5; do echo \"loss=$((10 - i))\"; done\n"
+                               "echo saved > \"$2\"\n");
+  fs::permissions(dir / "trainer.sh", fs::perms::owner_all);
+  json spec = small_spec();
+  spec["trainer"] = {{"command", {(dir / "trainer.sh").string(), "{steps}", "{save_checkpoint}"}},
+                     {"loss", {{"pattern", "loss=(?P<loss>\\S+)"}}}};
+  spec["search"].update({{"probes_per_stage", 2}});
+  spec["total_steps"] = 100;
+  const fs::path run_dir = dir / "run";
+  const Finished run = autolrs::testing::run_autolrs(
+      dir, {"run", autolrs::testing::write_spec(dir, spec), "--run-dir", run_dir.string()});
+  CAPTURE(run.err);
+  CHECK(run.status == 0);
+  CHECK(processes_with_env("AUTOLRS_RUN_DIR=" + run_dir.string()).empty());
+}
+
+TEST_CASE("integration: --resume ends a killed run's leftovers but spares the shell that started it with the same tag") {
+  TempDir dir;
+  const fs::path run_dir = dir / "run";
+  const std::string spec = autolrs::testing::write_spec(dir, small_spec());
+  REQUIRE(run_dry(dir, small_spec()).status == 0);
+  const std::string command = "'" + std::string(AUTOLRS_BINARY) + "' run '" + spec + "' --dry-run --run-dir '" +
+                              run_dir.string() + "' --resume; echo survived";
+  const fs::path out = dir / "shell.out", err = dir / "shell.err";
+  const pid_t shell = autolrs::testing::spawn_process(
+      {"/usr/bin/env", "AUTOLRS_RUN_DIR=" + run_dir.string(), "/bin/sh", "-c", command}, out, err);
+  CHECK(autolrs::testing::wait_for_exit(shell).status == 0);
+  CHECK(read_text(out).find("survived\n") != std::string::npos);
+}

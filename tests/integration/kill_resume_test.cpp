@@ -133,12 +133,12 @@ TEST_CASE("integration: a run SIGKILLed at random moments and resumed each time 
   CHECK(reference.checkpoint_names == std::set<std::string>{"step-000005400", "step-000006000"});
 }
 
-TEST_CASE("integration: SIGINT and SIGTERM stop a run with 130 and 143, resumably") {
+TEST_CASE("integration: SIGINT, SIGTERM and SIGHUP stop a run with 130, 143 and 129, resumably; SIGPIPE does not stop it") {
   TempDir dir;
   const std::string spec = slowed_dry_run_spec(dir, 0.1);
   const fs::path run_dir = dir / "run";
   int results = 0;
-  for (const int signal_number : {SIGINT, SIGTERM}) {
+  for (const int signal_number : {SIGINT, SIGTERM, SIGHUP}) {
     CAPTURE(signal_number);
     const bool resume = signal_number != SIGINT;
     const fs::path err = dir / ("signal" + std::to_string(signal_number) + ".err");
@@ -154,13 +154,40 @@ TEST_CASE("integration: SIGINT and SIGTERM stop a run with 130 and 143, resumabl
     CHECK(now > results);
     results = now;
   }
-  const Finished last = autolrs::testing::run_autolrs(dir, run_args(spec, run_dir, true));
-  CAPTURE(last.err);
-  REQUIRE(last.status == 0);
+  // A SIGPIPE (its stdout was a pipe whose reader left) is ignored: the run goes on to its end.
+  const pid_t last = autolrs::testing::spawn_autolrs(run_args(spec, run_dir, true), dir / "last.out", dir / "last.err");
+  REQUIRE(wait_for_progress(last, run_dir, results));
+  ::kill(last, SIGPIPE);
+  const int last_status = autolrs::testing::wait_for_exit(last).status;
+  CAPTURE(read_text(dir / "last.err"));
+  REQUIRE(last_status == 0);
   const Finished reference = autolrs::testing::run_autolrs(dir, run_args(spec, dir / "reference", false));
   REQUIRE(reference.status == 0);
   CHECK(result_of(run_dir).schedule == result_of(dir / "reference").schedule);
   CHECK(result_of(run_dir).checkpoint_names == result_of(dir / "reference").checkpoint_names);
+}
+
+TEST_CASE("integration: a run dir moved mid-run, then reached through a symlink, resumes to the uninterrupted schedule") {
+  TempDir dir;
+  const std::string spec = slowed_dry_run_spec(dir, 0.1);
+  const fs::path first = dir / "first", moved = dir / "moved", link = dir / "link";
+  int results = 0;
+  for (const fs::path& run_dir : {first, moved}) {
+    if (run_dir == moved) fs::rename(first, moved);
+    const pid_t pid = autolrs::testing::spawn_autolrs(run_args(spec, run_dir, run_dir == moved), dir / "out", dir / "err");
+    REQUIRE(wait_for_progress(pid, run_dir, results));
+    ::kill(pid, SIGTERM);
+    REQUIRE(autolrs::testing::wait_for_exit(pid).status == 128 + SIGTERM);
+    results = results_journaled(run_dir);
+  }
+  fs::create_directory_symlink(moved, link);
+  const Finished last = autolrs::testing::run_autolrs(dir, run_args(spec, link, true));
+  CAPTURE(last.err);
+  REQUIRE(last.status == 0);
+  const Finished reference = autolrs::testing::run_autolrs(dir, run_args(spec, dir / "reference", false));
+  REQUIRE(reference.status == 0);
+  CHECK(read_text(link / "schedule.csv") == read_text(dir / "reference" / "schedule.csv"));
+  CHECK(result_of(link).checkpoint_names == result_of(dir / "reference").checkpoint_names);
 }
 
 TEST_CASE("integration: a trainer dies with its SIGKILLed autolrs, and the resumed run clears what its workers left") {

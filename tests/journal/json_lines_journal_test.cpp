@@ -102,6 +102,37 @@ TEST_CASE("journal::JsonLinesJournal round-trips records through the file, one c
   }
 }
 
+TEST_CASE("journal::JsonLinesJournal stores a result's paths relative to the run dir, and reads them under the run dir as it is now") {
+  TempDir dir;
+  const std::filesystem::path original = dir / "original";
+  std::filesystem::create_directories(original);
+  orchestrator::ResultRecord result;
+  result.report.request.kind = search::LaunchKind::stage;
+  result.report.request.stage = 0;
+  result.report.request.steps = 10;
+  result.report.outcome.status = search::OutcomeStatus::succeeded;
+  result.report.checkpoint = (original / "checkpoints" / "step-000000010").string();
+  result.report.stdout_log = (original / "logs" / "stage-000.stdout.log").string();
+  result.report.stderr_log = "/elsewhere/stage-000.stderr.log";  // outside the run dir: kept as it is
+  JsonLinesJournal(original.string()).append(result);
+  const std::string line = read_text(original / "journal.jsonl");
+  CHECK(line.find("\"checkpoint\":\"checkpoints/step-000000010\"") != std::string::npos);
+  CHECK(line.find("\"stdout_log\":\"logs/stage-000.stdout.log\"") != std::string::npos);
+  CHECK(line.find("\"stderr_log\":\"/elsewhere/stage-000.stderr.log\"") != std::string::npos);
+
+  std::filesystem::rename(original, dir / "moved");
+  std::filesystem::create_directory_symlink(dir / "moved", dir / "link");
+  for (const std::filesystem::path& now : {dir / "moved", dir / "link"}) {
+    CAPTURE(now);
+    const std::vector<orchestrator::JournalRecord> records = JsonLinesJournal(now.string()).read_all();
+    REQUIRE(records.size() == 1);
+    const orchestrator::LaunchReport& read = std::get<orchestrator::ResultRecord>(records[0]).report;
+    CHECK(read.checkpoint == (now / "checkpoints" / "step-000000010").string());
+    CHECK(read.stdout_log == (now / "logs" / "stage-000.stdout.log").string());
+    CHECK(read.stderr_log == "/elsewhere/stage-000.stderr.log");
+  }
+}
+
 TEST_CASE("journal::JsonLinesJournal without a file is empty and creates nothing until an append") {
   TempDir dir;
   JsonLinesJournal journal(dir.path().string());
@@ -149,6 +180,8 @@ TEST_CASE("journal::JsonLinesJournal names the line of a record that is JSON but
             "\"steps\":10,\"start_step\":0},\"wall_s\":1,\"elapsed_s\":2,\"checkpoint\":\"\",\"stdout_log\":\"\",\"stderr_log\":\"\"}"},
            {"a status no run ends with", "{\"type\":\"finished\",\"status\":\"running\"}"},
            {"an array", "[1,2]"},
+           {"a number", "42"},
+           {"a launch that is a number", "{\"type\":\"issued\",\"free_slots\":1,\"launches\":[42]}"},
        }) {
     CAPTURE(c.name);
     TempDir dir;

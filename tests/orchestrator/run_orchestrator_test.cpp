@@ -85,7 +85,8 @@ TEST_CASE("orchestrator::RunOrchestrator launches the trainer with the exact arg
                                                      "/ckpt/stage-000-probe-00.staging", "--stage=0"});
   CHECK(first_probe.workdir == "/work");
   CHECK(first_probe.env ==
-        std::map<std::string, std::string>{{"AUTOLRS_RUN_DIR", "/runs/fake"}, {"OMP_NUM_THREADS", "1"}});
+        std::map<std::string, std::string>{
+            {"AUTOLRS_LAUNCH", "stage-000-probe-00"}, {"AUTOLRS_RUN_DIR", "/runs/fake"}, {"OMP_NUM_THREADS", "1"}});
   CHECK(first_probe.stdout_log == "/runs/fake/logs/stage-000-probe-00.stdout.log");
   CHECK(first_probe.stderr_log == "/runs/fake/logs/stage-000-probe-00.stderr.log");
 
@@ -128,6 +129,32 @@ TEST_CASE("orchestrator::build_launch_command expands {lr_end} to a ramp's end, 
   CHECK(job.trainer.takes_lr_ramps());
   job.trainer.command = {"train", "--lr", "{lr}"};
   CHECK_FALSE(job.trainer.takes_lr_ramps());
+}
+
+TEST_CASE("orchestrator::is_checkpoint_name holds for every checkpoint name a launch gets, and for no other program's names") {
+  std::vector<search::LaunchRequest> requests(5);
+  requests[0].kind = search::LaunchKind::warmup;
+  requests[0].steps = 100;
+  requests[1].stage = 12;
+  requests[1].start_step = 1500;
+  requests[1].steps = 500;
+  requests[2].kind = search::LaunchKind::probe;
+  requests[2].stage = 3;
+  requests[2].probe = 7;
+  requests[3] = requests[2];
+  requests[3].decay_tail = true;
+  requests[3].attempt = 2;
+  requests[4] = requests[2];
+  requests[4].stage = 1234;
+  requests[4].probe = 123;
+  for (const search::LaunchRequest& request : requests) {
+    CAPTURE(orchestrator::checkpoint_name(request));
+    CHECK(orchestrator::is_checkpoint_name(orchestrator::checkpoint_name(request)));
+  }
+  for (const char* theirs : {"model", "weights", "best", "step-", "step-12.bak", "stage-003", "stage-1-probe-x", "xstep-1", ""}) {
+    CAPTURE(theirs);
+    CHECK_FALSE(orchestrator::is_checkpoint_name(theirs));
+  }
 }
 
 TEST_CASE("orchestrator::RunOrchestrator keeps keep_checkpoints stage checkpoints and drops finished probes'") {
@@ -444,8 +471,6 @@ TEST_CASE("orchestrator::RunOrchestrator records the launcher's precise ending i
            {orchestrator::LaunchEnd::exited, 3, "exited with status 3", "", "exited with status 3 (it printed nothing)"},
            {orchestrator::LaunchEnd::timed_out, -1, "ran past timeout_s = 9 s; " + group_left, group_left,
             "ran past trainer.timeout_s (it printed nothing); " + group_left},
-           {orchestrator::LaunchEnd::launcher_error, -1, "cannot write /runs/fake/logs/x: No space left on device", "",
-            "autolrs: cannot write /runs/fake/logs/x: No space left on device"},
        }) {
     CAPTURE(c.reason);
     orchestrator::LaunchResult ending;
@@ -468,4 +493,45 @@ TEST_CASE("orchestrator::RunOrchestrator records the launcher's precise ending i
     CHECK(probe["status"] == "failed");
     CHECK(probe["reason"] == c.reason);
   }
+}
+
+TEST_CASE("orchestrator::RunOrchestrator stops on an error of its own (a log it cannot write), records nothing of that launch, and resumes to the undisturbed schedule") {
+  spec::JobSpec job = job_for_tests();
+  Harness undisturbed(job);
+  REQUIRE(undisturbed.run() == RunStatus::completed);
+
+  orchestrator::LaunchResult no_space;
+  no_space.end = orchestrator::LaunchEnd::launcher_error;
+  no_space.message = "cannot write /runs/fake/logs/stage-000-probe-01.stdout.log: No space left on device";
+  FakeCheckpointStore store;
+  MemoryJournal journal;
+  FakeClock clock;
+  FinalState final_state;
+  {
+    EndingOfProbe1 launcher(store, no_space);
+    orchestrator::RunOrchestrator orchestrator(job, {{"spec", "v1"}},
+                                               orchestrator::RunContext{launcher, journal, store, clock, {&final_state}});
+    search::AutoLrsSearch planner(job);
+    CHECK_THROWS_WITH_AS(orchestrator.run(planner, false), no_space.message.c_str(), std::runtime_error);
+  }
+  // Probe 0's result is journaled, probe 1's is not (nor a "finished" record): --resume runs it again.
+  int results = 0;
+  for (const orchestrator::JournalRecord& record : journal.records) {
+    CHECK_FALSE(std::holds_alternative<orchestrator::FinishedRecord>(record));
+    if (const auto* result = std::get_if<orchestrator::ResultRecord>(&record)) {
+      ++results;
+      CHECK(result->report.request.id() == "stage-000-probe-00");
+    }
+  }
+  CHECK(results == 1);
+  CHECK(final_state.summary["status"] == "failed");
+  CHECK(final_state.summary["failure"] == "autolrs: " + no_space.message +
+                                              "; the launches in flight were not recorded and run again on --resume");
+
+  FakeTrainerLauncher launcher(store);
+  orchestrator::RunOrchestrator resumed(job, {{"spec", "v1"}}, orchestrator::RunContext{launcher, journal, store, clock, {&final_state}});
+  search::AutoLrsSearch planner(job);
+  REQUIRE(resumed.run(planner, true) == RunStatus::completed);
+  CHECK(argument_after(launcher.commands.front().argv, "--save").find("stage-000-probe-01.") != std::string::npos);
+  CHECK(final_state.schedule == undisturbed.final_state.schedule);
 }

@@ -5,6 +5,7 @@
 #include <unistd.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include <atomic>
 #include <map>
@@ -214,6 +215,16 @@ TEST_CASE("process::ProcessLauncher ends when the trainer exits although a grand
   CHECK(process_is_gone(pid_file));
 }
 
+TEST_CASE("process::ProcessLauncher ends a setsid child that carries the launch's marks when the launch ends") {
+  TempDir dir;
+  ProcessLauncher launcher;
+  const std::string pid_file = (dir / "daemon.pid").string();
+  LaunchCommand command = command_in(dir, {behave, "leave_daemon", pid_file});
+  command.env = {{orchestrator::run_dir_env_var, dir.path().string()}, {orchestrator::launch_env_var, "stage-000-probe-00"}};
+  CHECK(run_recorded(launcher, command).result.succeeded());
+  CHECK(process_is_gone(pid_file));  // killed and reaped: not even a zombie
+}
+
 TEST_CASE("process::ProcessLauncher stops when the observer returns false") {
   TempDir dir;
   ProcessLauncher launcher;
@@ -309,6 +320,16 @@ TEST_CASE("process::ProcessLauncher reports what cannot be started") {
     CHECK(recorded.result.message == c.message);
     CHECK(recorded.lines.empty());
   }
+}
+
+TEST_CASE("process::ProcessLauncher reports a log it cannot create as its own error, not the trainer's") {
+  TempDir dir;
+  ProcessLauncher launcher;
+  LaunchCommand command = command_in(dir, {behave, "exit", "0"});
+  command.stderr_log = (dir / "no-such-folder" / "x.stderr.log").string();
+  const Recorded recorded = run_recorded(launcher, command);
+  CHECK(recorded.result.end == LaunchEnd::launcher_error);
+  CHECK(recorded.result.message == "cannot open log file " + command.stderr_log + ": No such file or directory");
 }
 
 /// The number of entries of a /proc/self folder (threads in task/, open descriptors in fd/).

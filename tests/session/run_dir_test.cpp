@@ -100,11 +100,33 @@ TEST_CASE("session: validate and run agree on every run-dir state") {
       {"a file", [](const TempDir& dir) { write_text(dir / "run", ""); return (dir / "run").string(); },
        "error: run_dir: not a directory: <run_dir>", "error: run_dir: not a directory: <run_dir>",
        "error: run_dir: not a directory: <run_dir>"},
-      {"an empty folder", folder(nullptr), "run_dir: <run_dir> (exists, writable)", "accepted", no_run_to_resume},
-      {"an empty journal (killed before its first record)", folder(""), "run_dir: <run_dir> (exists, writable)", "accepted",
+      {"an empty folder", folder(nullptr), "run_dir: <run_dir> (exists, holds no run and no other files)", "accepted", no_run_to_resume},
+      {"an empty journal (killed before its first record)", folder(""), "run_dir: <run_dir> (exists, holds no run and no other files)", "accepted",
        no_run_to_resume},
-      {"a journal with a torn first record", folder("{\"type\":\"sta"), "run_dir: <run_dir> (exists, writable)", "accepted",
+      {"a journal with a torn first record", folder("{\"type\":\"sta"), "run_dir: <run_dir> (exists, holds no run and no other files)", "accepted",
        no_run_to_resume},
+      {"the leftovers of an autolrs killed before its first record",
+       [](const TempDir& dir) {
+         fs::create_directories(dir / "run" / "logs");
+         fs::create_directories(dir / "run" / "checkpoints");
+         write_text(dir / "run" / "autolrs.lock", "123\n");
+         write_text(dir / "run" / "journal.jsonl", "{\"type\":\"sta");
+         return (dir / "run").string();
+       },
+       "run_dir: <run_dir> (exists, holds no run and no other files)", "accepted", no_run_to_resume},
+      {"a folder of another program's files",
+       [](const TempDir& dir) {
+         fs::create_directories(dir / "run" / "checkpoints");
+         write_text(dir / "run" / "summary.json", "{}");
+         write_text(dir / "run" / "checkpoints" / "step-000000500", "theirs");
+         return (dir / "run").string();
+       },
+       "error: run_dir: <run_dir> is not empty and holds no autolrs run (checkpoints, summary.json); a new run needs a new "
+       "or empty folder: choose another run_dir",
+       "error: run_dir: <run_dir> is not empty and holds no autolrs run (checkpoints, summary.json); a new run needs a new "
+       "or empty folder: choose another run_dir",
+       "error: run_dir: <run_dir> is not empty and holds no autolrs run (checkpoints, summary.json); a new run needs a new "
+       "or empty folder: choose another run_dir"},
       {"a journal holding a run", folder(started_record.c_str()),
        "run_dir: <run_dir> (holds a run: `autolrs run` needs --resume or another run_dir)", holds_run, "accepted"},
       {"a journal corrupt before its last line", folder("garbage\n{\"type\":\"finished\",\"status\":\"completed\"}\n"),

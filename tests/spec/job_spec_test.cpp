@@ -1,6 +1,9 @@
 #include <doctest/doctest.h>
 
+#include <algorithm>
+#include <climits>
 #include <filesystem>
+#include <utility>
 
 #include "spec/input_error.hpp"
 #include "spec/job_spec.hpp"
@@ -352,4 +355,33 @@ TEST_CASE("spec::parse_job_spec reads slots given as a count") {
     CHECK(slot.env.empty());
     CHECK(slot.launcher.empty());
   }
+}
+
+TEST_CASE("spec::stage_count counts the stages of the doubling plan in closed form, however large the budget") {
+  // The plan stage by stage: τ doubles from first_stage_steps up to max_stage_steps, the last cut to fit.
+  const auto counted = [](const autolrs::spec::SearchSpec& search, long budget) {
+    long count = 0;
+    for (long length = search.first_stage_steps; budget > 0; ++count) {
+      budget -= std::min(length, search.max_stage_steps);
+      length = std::min(length * 2, search.max_stage_steps);
+    }
+    return count;
+  };
+  autolrs::spec::SearchSpec search;
+  for (const auto& [first, max] : {std::pair<long, long>{1000, 8000}, {1, 1}, {3, 100}, {100, 100}, {7, 1L << 40}}) {
+    search.first_stage_steps = first;
+    search.max_stage_steps = max;
+    for (long budget : {1L, 999L, 1000L, 1001L, 14999L, 15000L, 15001L, 123457L, 1000000L}) {
+      CAPTURE(first);
+      CAPTURE(max);
+      CAPTURE(budget);
+      CHECK(autolrs::spec::stage_count(search, budget) == counted(search, budget));
+    }
+  }
+  search.first_stage_steps = 1000;
+  search.max_stage_steps = 8000;
+  CHECK(autolrs::spec::stage_count(search, 1'000'000'000'000'000'000) == 3 + (1'000'000'000'000'000'000 - 7000 + 7999) / 8000);
+  search.first_stage_steps = 1;
+  search.max_stage_steps = LONG_MAX;
+  CHECK(autolrs::spec::stage_count(search, LONG_MAX) == 63);
 }

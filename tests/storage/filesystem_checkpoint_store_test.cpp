@@ -31,9 +31,35 @@ std::vector<std::string> names_in(const fs::path& folder) {
   return names;
 }
 
+bool owns_every_name(const std::string&) { return true; }
+
+/// The orchestrator's names: "step-<digits>" and "stage-...".
+bool owns_autolrs_names(const std::string& name) { return name.rfind("step-", 0) == 0 || name.rfind("stage-", 0) == 0; }
+
+TEST_CASE("storage::FilesystemCheckpointStore touches nothing in its folder that is not named as its checkpoints are") {
+  TempDir dir;
+  const fs::path root = dir / "checkpoints";
+  fs::create_directories(root);
+  // Another program's files, shaped like a staging leftover and set-aside checkpoints.
+  for (const char* theirs : {"model.staging.bak", "weights.old", "model"}) write_text(root / theirs, "theirs");
+  write_sharded(root / "model.old", {"data"}, "theirs");
+  write_sharded(root / "best.old", {"w.bin"}, "theirs");
+  // Ours: a staging leftover and a set-aside checkpoint whose promotion did not happen.
+  write_text(root / "step-000000100.staging", "partial");
+  write_text(root / "step-000000200.old", "set aside");
+  FilesystemCheckpointStore store(dir.path().string(), owns_autolrs_names);
+  CHECK(names_in(root) ==
+        std::vector<std::string>{"best.old", "model", "model.old", "model.staging.bak", "step-000000200", "weights.old"});
+  CHECK(read_text(root / "model.old" / "data") == "theirs");
+  CHECK(read_text(root / "best.old" / "w.bin") == "theirs");
+
+  store.remove_all_own();
+  CHECK(names_in(root) == std::vector<std::string>{"best.old", "model", "model.old", "model.staging.bak", "weights.old"});
+}
+
 TEST_CASE("storage::FilesystemCheckpointStore stages next to the final place and clears old staging") {
   TempDir dir;
-  FilesystemCheckpointStore store(dir.path().string());
+  FilesystemCheckpointStore store(dir.path().string(), owns_every_name);
   const std::string root = (dir / "checkpoints").string();
   CHECK(store.root() == root);
   CHECK(fs::is_directory(root));
@@ -74,14 +100,14 @@ TEST_CASE("storage::FilesystemCheckpointStore removes an earlier process's stagi
   write_text(root / "step-000001500.staging", "partial");
   write_text(root / "stage-1-probe-3.staging.tmp.123", "half a save");
   write_sharded(root / "step-000003500.staging", {"shard0"}, "partial");
-  FilesystemCheckpointStore store(dir.path().string());
+  FilesystemCheckpointStore store(dir.path().string(), owns_every_name);
   CHECK(names_in(root) == std::vector<std::string>{"step-000000500"});
   CHECK(read_text(root / "step-000000500") == "promoted");
 }
 
 TEST_CASE("storage::FilesystemCheckpointStore judges checkpoints by having non-empty files") {
   TempDir dir;
-  FilesystemCheckpointStore store(dir.path().string());
+  FilesystemCheckpointStore store(dir.path().string(), owns_every_name);
   write_text(dir / "empty_file", "");
   write_text(dir / "file", "weights");
   fs::create_directories(dir / "empty_dir");
@@ -105,7 +131,7 @@ TEST_CASE("storage::FilesystemCheckpointStore judges checkpoints by having non-e
 
 TEST_CASE("storage::FilesystemCheckpointStore promotes a staged file") {
   TempDir dir;
-  FilesystemCheckpointStore store(dir.path().string());
+  FilesystemCheckpointStore store(dir.path().string(), owns_every_name);
   const std::string staging = store.staging_path("stage_1");
   write_text(staging, "first");
   const std::string promoted = store.promote(staging, "stage_1");
@@ -129,7 +155,7 @@ TEST_CASE("storage::FilesystemCheckpointStore promotes a staged file") {
 
 TEST_CASE("storage::FilesystemCheckpointStore promotes a staged directory (sharded checkpoint)") {
   TempDir dir;
-  FilesystemCheckpointStore store(dir.path().string());
+  FilesystemCheckpointStore store(dir.path().string(), owns_every_name);
   write_sharded(store.staging_path("stage_2"), {"shard0", "shard1"}, "first");
   const std::string promoted = store.promote(store.root() + "/stage_2.staging", "stage_2");
   CHECK(names_in(promoted) == std::vector<std::string>{"shard0", "shard1"});
@@ -155,14 +181,14 @@ TEST_CASE("storage::FilesystemCheckpointStore finishes a replacement cut short b
   const fs::path root = dir / "checkpoints";
   SUBCASE("old set aside, new not yet in place: the old one comes back") {
     write_sharded(root / "stage_3.old", {"shard0"}, "old");
-    FilesystemCheckpointStore store(dir.path().string());
+    FilesystemCheckpointStore store(dir.path().string(), owns_every_name);
     CHECK(names_in(root) == std::vector<std::string>{"stage_3"});
     CHECK(read_text(root / "stage_3" / "shard0") == "old");
   }
   SUBCASE("new in place: the old one goes") {
     write_sharded(root / "stage_3.old", {"shard0"}, "old");
     write_sharded(root / "stage_3", {"shard0"}, "new");
-    FilesystemCheckpointStore store(dir.path().string());
+    FilesystemCheckpointStore store(dir.path().string(), owns_every_name);
     CHECK(names_in(root) == std::vector<std::string>{"stage_3"});
     CHECK(read_text(root / "stage_3" / "shard0") == "new");
   }
@@ -170,7 +196,7 @@ TEST_CASE("storage::FilesystemCheckpointStore finishes a replacement cut short b
 
 TEST_CASE("storage::FilesystemCheckpointStore removes checkpoints inside its root only") {
   TempDir dir;
-  FilesystemCheckpointStore store(dir.path().string());
+  FilesystemCheckpointStore store(dir.path().string(), owns_every_name);
   write_text(store.root() + "/probe_1", "weights");
   write_sharded(store.root() + "/probe_2", {"shard0"}, "weights");
   write_text(dir / "precious", "user data");
@@ -188,7 +214,7 @@ TEST_CASE("storage::FilesystemCheckpointStore removes checkpoints inside its roo
 
 TEST_CASE("storage::FilesystemCheckpointStore refuses names that are not plain file names") {
   TempDir dir;
-  FilesystemCheckpointStore store(dir.path().string());
+  FilesystemCheckpointStore store(dir.path().string(), owns_every_name);
   for (const std::string name : {"", ".", "..", "a/b", "x.staging", "x.staging.tmp", "x.old"}) {
     CAPTURE(name);
     CHECK_THROWS_AS(store.staging_path(name), std::invalid_argument);
