@@ -62,37 +62,31 @@ void print_peak_decay_plan(const spec::JobSpec& job, std::ostream& out) {
   const std::vector<long>& horizons = search.horizons();
   const long start = job.warmup.steps;
   const long end = job.total_steps;
-  char line[160];
+  char line[256];
   if (horizons.empty()) {
-    std::snprintf(line, sizeof line, "plan (default preset): too short to search; a %s decay from lr %g over steps %ld-%ld in %d launches
-",
+    std::snprintf(line, sizeof line, "plan (default preset): too short to search; a %s decay from lr %g over steps %ld-%ld in %d launches\n",
                   job.search.decay_shape.c_str(), std::sqrt(job.search.lr_min * job.search.lr_max), start, end,
                   search.progress().planned_stages);
     out << line;
     return;
   }
-  std::snprintf(line, sizeof line, "plan (default preset): the peak among %d LRs in [%g, %g] by successive halving
-",
+  std::snprintf(line, sizeof line, "plan (default preset): the peak among %d LRs in [%g, %g] by successive halving\n",
                 job.search.probes_per_stage, job.search.lr_min, job.search.lr_max);
-  out << line << "  round  candidates  chain_to_step  decay_tail
-";
+  out << line << "  round  candidates  chain_to_step  decay_tail\n";
   long shortest_tail = 0;
   for (size_t round = 0; round < horizons.size(); ++round) {
     const long tail = std::max(1L, std::lround(search::PeakDecaySearch::tail_fraction * static_cast<double>(horizons[round])));
     shortest_tail = shortest_tail == 0 ? tail : std::min(shortest_tail, tail);
-    std::snprintf(line, sizeof line, "  %5zu  %10d  %13ld  %10ld
-", round, search.round_sizes()[round], start + horizons[round], tail);
+    std::snprintf(line, sizeof line, "  %5zu  %10d  %13ld  %10ld\n", round, search.round_sizes()[round], start + horizons[round], tail);
     out << line;
   }
   const long hold_end = start + 2 * horizons.back();
-  std::snprintf(line, sizeof line, "  stage 0: the winner holds its LR to step %ld; stages 1-%d: a %s decay to 0 over steps %ld-%ld
-",
+  std::snprintf(line, sizeof line, "  stage 0: the winner holds its LR to step %ld; stages 1-%d: a %s decay to 0 over steps %ld-%ld\n",
                 hold_end, search.progress().planned_stages - 1, job.search.decay_shape.c_str(), hold_end, end);
   out << line;
   out << "loss lines: a candidate is judged by the train losses of its decay tail's last quarter (or its last val loss); "
          "print one at least every "
-      << std::max(1L, shortest_tail / 4) << " steps (the shortest decay tail runs " << shortest_tail << ")
-";
+      << std::max(1L, shortest_tail / 4) << " steps (the shortest decay tail runs " << shortest_tail << ")\n";
 }
 
 /// The stages the run plans (when nothing fails) and how often the trainer must print a train loss

@@ -43,11 +43,16 @@ TEST_CASE("cli::run_validate prints the first launch exactly as it will run, cre
   const std::string expected = "spec: " + (dir / "job.json").string() + ": valid\n" +
                                "trainer: " + echo_trainer + "\n" +
                                "run_dir: " + run_dir.string() + " (will be created (in " + dir.path().string() + "))\n" +
-                               "stage plan (default preset):\n"
-                               "  stage  start_step    steps  probe_steps  decay_tail  probes\n"
-                               "      0          50      950           95           0      10\n"
-                               "loss lines: a probe is judged on at least 3 train losses; print one at least every 31 steps "
-                               "(the shortest probe runs 95)\n" +
+                               // 950 steps after the warmup: H = 95, horizons H/8 ... H, tails 0.2x each.
+                               "plan (default preset): the peak among 10 LRs in [0.0001, 1] by successive halving\n"
+                               "  round  candidates  chain_to_step  decay_tail\n"
+                               "      0          10             62           2\n"
+                               "      1           5             74           5\n"
+                               "      2           3             98          10\n"
+                               "      3           2            145          19\n"
+                               "  stage 0: the winner holds its LR to step 240; stages 1-8: a quadratic decay to 0 over steps 240-1000\n"
+                               "loss lines: a candidate is judged by the train losses of its decay tail's last quarter (or its last "
+                               "val loss); print one at least every 1 steps (the shortest decay tail runs 2)\n" +
                                "first launch: warmup (slot 0, 50 steps at lr 0.001)\n" +
                                "  workdir: " + dir.path().string() + "\n" +
                                "  env: AUTOLRS_LAUNCH=warmup\n" +

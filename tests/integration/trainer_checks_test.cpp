@@ -32,8 +32,9 @@ json flawed_spec(const TempDir& dir, const std::string& flaw) {
             {"loss", {{"pattern", R"(step (?P<step>\d+) loss=(?P<loss>\S+))"}}},
             {"val_loss", {{"pattern", R"(val=(?P<loss>\S+))"}}},
             {"max_retries", 0}}},
+          // The stagewise preset: stages of 100 steps, 4 probes of 20 steps from the stage's start.
           {"search",
-           {{"lr_min", 1e-4}, {"lr_max", 1.0}, {"probes_per_stage", 4}, {"first_stage_steps", 100},
+           {{"preset", "stagewise"}, {"lr_min", 1e-4}, {"lr_max", 1.0}, {"probes_per_stage", 4}, {"first_stage_steps", 100},
             {"max_stage_steps", 100}, {"probe_fraction", 0.2}}},
           {"total_steps", 200},
           {"seed", 1},
@@ -113,19 +114,34 @@ TEST_CASE("integration: a trainer that never loads its checkpoint stops the run 
   CHECK(contains(failure, "trainer.resume_args must pass {load_checkpoint}"));
 }
 
-TEST_CASE("integration: validate prints the stage plan and the loss-line rate the shortest probe needs") {
+TEST_CASE("integration: validate prints the plan and the loss-line rate the shortest probe needs") {
   TempDir dir;
-  const Finished finished =
-      autolrs::testing::run_autolrs(dir, {"validate", autolrs::testing::write_spec(dir, flawed_spec(dir, "none"))});
-  CAPTURE(finished.out);
-  CHECK(finished.status == 0);
-  CHECK(contains(finished.out, "stage plan (default preset):\n"
-                               "  stage  start_step    steps  probe_steps  decay_tail  probes\n"
-                               "      0           0      100           20           5       4\n"
-                               "      1         100      100           20           0       3\n"
-                               "loss lines: a probe is judged on at least 3 train losses; print one at least every 6 steps "
-                               "(the shortest probe runs 20)\n"));
-  CHECK(!contains(finished.out, "warning"));
+  json spec = flawed_spec(dir, "none");
+  SUBCASE("stagewise") {
+    const Finished finished = autolrs::testing::run_autolrs(dir, {"validate", autolrs::testing::write_spec(dir, spec)});
+    CAPTURE(finished.out);
+    CHECK(finished.status == 0);
+    CHECK(contains(finished.out, "stage plan (stagewise preset):\n"
+                                 "  stage  start_step    steps  probe_steps  decay_tail  probes\n"
+                                 "      0           0      100           20           5       4\n"
+                                 "      1         100      100           20           0       3\n"
+                                 "loss lines: a probe is judged on at least 3 train losses; print one at least every 6 steps "
+                                 "(the shortest probe runs 20)\n"));
+    CHECK(!contains(finished.out, "warning"));
+  }
+  SUBCASE("default: rounds of 4 and 2 chains to 10 and 20 steps, the hold to 40, 8 decay stages") {
+    spec["search"]["preset"] = "default";
+    const Finished finished = autolrs::testing::run_autolrs(dir, {"validate", autolrs::testing::write_spec(dir, spec)});
+    CAPTURE(finished.out);
+    CHECK(finished.status == 0);
+    CHECK(contains(finished.out, "plan (default preset): the peak among 4 LRs in [0.0001, 1] by successive halving\n"
+                                 "  round  candidates  chain_to_step  decay_tail\n"
+                                 "      0           4             10           2\n"
+                                 "      1           2             20           4\n"
+                                 "  stage 0: the winner holds its LR to step 40; stages 1-8: a quadratic decay to 0 over steps 40-200\n"
+                                 "loss lines: a candidate is judged by the train losses of its decay tail's last quarter (or its last "
+                                 "val loss); print one at least every 1 steps (the shortest decay tail runs 2)\n"));
+  }
 }
 
 TEST_CASE("integration: a spec without {load_checkpoint} is flagged by validate") {
