@@ -28,6 +28,10 @@ std::vector<double> log_spaced(double low, double high, int count) {
 
 }  // namespace
 
+long PeakDecaySearch::tail_steps(long horizon) {
+  return std::max(1L, std::lround(tail_fraction * static_cast<double>(horizon)));
+}
+
 PeakDecaySearch::PeakDecaySearch(const spec::JobSpec& job)
     : m_job(job),
       m_decay_shape(schedule_shape_from_name(job.search.decay_shape).value_or(ScheduleShape::quadratic)),
@@ -88,12 +92,9 @@ void PeakDecaySearch::plan_decay(double peak_lr) {
   m_decay.clear();
   if (decay_steps <= 0) return;
   const long cut = std::max<long>(decay_stages, (decay_steps + m_job.search.max_stage_steps - 1) / m_job.search.max_stage_steps);
-  const ScheduleSpec shape{m_decay_shape, peak_lr, static_cast<int>(cut), default_cooldown_fraction,
-                           m_job.trainer.takes_lr_ramps()};
   // wsd's cooldown is the whole decay here: its stable part is the hold.
-  ScheduleSpec spec = shape;
-  if (spec.shape == ScheduleShape::wsd) spec.cooldown_fraction = 1;
-  m_decay = schedule_segments(spec, decay_steps);
+  const ScheduleSpec decay{m_decay_shape, peak_lr, static_cast<int>(cut), 1.0, m_job.trainer.takes_lr_ramps()};
+  m_decay = schedule_segments(decay, decay_steps);
   for (ScheduleSegment& segment : m_decay) segment.start_step += hold_end;
 }
 
@@ -139,8 +140,7 @@ void PeakDecaySearch::queue_tail(const LaunchRequest& chain) {
   tail.decay_tail = true;
   tail.from_probe = chain.probe;
   tail.start_step = chain.start_step + chain.steps;
-  const long horizon = tail.start_step - m_run_start;
-  tail.steps = std::max(1L, std::lround(tail_fraction * static_cast<double>(horizon)));
+  tail.steps = tail_steps(tail.start_step - m_run_start);
   if (m_job.trainer.takes_lr_ramps()) {
     tail.lr_end = 0.0;
   } else {

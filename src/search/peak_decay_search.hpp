@@ -43,6 +43,9 @@ class PeakDecaySearch : public LaunchPlanner {
   static constexpr double tail_fraction = 0.2;
   static constexpr int decay_stages = 8;
 
+  /// Steps of the decay tail that judges a chain of `horizon` steps: round(tail_fraction·horizon), ≥ 1.
+  static long tail_steps(long horizon);
+
   explicit PeakDecaySearch(const spec::JobSpec& job);
 
   std::vector<LaunchRequest> next_launches(int free_slots) override;

@@ -35,7 +35,7 @@ long peak_decay_compute_steps(const spec::JobSpec& job) {
   long total = job.total_steps;
   for (size_t round = 0; round < horizons.size(); ++round) {
     const long extension = horizons[round] - (round == 0 ? 0 : horizons[round - 1]);
-    const long tail = std::max(1L, std::lround(PeakDecaySearch::tail_fraction * static_cast<double>(horizons[round])));
+    const long tail = PeakDecaySearch::tail_steps(horizons[round]);
     total += search.round_sizes()[round] * (extension + tail);
   }
   if (!horizons.empty()) total -= horizons.back();

@@ -75,7 +75,7 @@ void print_peak_decay_plan(const spec::JobSpec& job, std::ostream& out) {
   out << line << "  round  candidates  chain_to_step  decay_tail\n";
   long shortest_tail = 0;
   for (size_t round = 0; round < horizons.size(); ++round) {
-    const long tail = std::max(1L, std::lround(search::PeakDecaySearch::tail_fraction * static_cast<double>(horizons[round])));
+    const long tail = search::PeakDecaySearch::tail_steps(horizons[round]);
     shortest_tail = shortest_tail == 0 ? tail : std::min(shortest_tail, tail);
     std::snprintf(line, sizeof line, "  %5zu  %10d  %13ld  %10ld\n", round, search.round_sizes()[round], start + horizons[round], tail);
     out << line;
