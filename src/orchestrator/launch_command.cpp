@@ -16,7 +16,7 @@ std::string checkpoint_name(const search::LaunchRequest& request) {
 }
 
 bool is_checkpoint_name(const std::string& name) {
-  static const std::regex shape(R"(step-[0-9]+|stage-[0-9]+-probe-[0-9]+(-decay)?(-retry-[0-9]+)?)");
+  static const std::regex shape(R"(step-[0-9]+|stage-[0-9]+-probe-[0-9]+(-r[0-9]+)?(-decay)?(-retry-[0-9]+)?)");
   return std::regex_match(name, shape);
 }
 

@@ -14,7 +14,7 @@ namespace autolrs::orchestrator {
 std::string checkpoint_name(const search::LaunchRequest& request);
 
 /// True when `name` has the shape of a name checkpoint_name() gives ("step-<digits>",
-/// "stage-<digits>-probe-<digits>[-decay][-retry-<digits>]"): the checkpoints folder's entries that a
+/// "stage-<digits>-probe-<digits>[-r<digits>][-decay][-retry-<digits>]"): the checkpoints folder's entries that a
 /// store may clean up; anything else there is not ours and is never touched.
 bool is_checkpoint_name(const std::string& name);
 

@@ -132,7 +132,7 @@ TEST_CASE("orchestrator::build_launch_command expands {lr_end} to a ramp's end, 
 }
 
 TEST_CASE("orchestrator::is_checkpoint_name holds for every checkpoint name a launch gets, and for no other program's names") {
-  std::vector<search::LaunchRequest> requests(5);
+  std::vector<search::LaunchRequest> requests(7);
   requests[0].kind = search::LaunchKind::warmup;
   requests[0].steps = 100;
   requests[1].stage = 12;
@@ -147,11 +147,17 @@ TEST_CASE("orchestrator::is_checkpoint_name holds for every checkpoint name a la
   requests[4] = requests[2];
   requests[4].stage = 1234;
   requests[4].probe = 123;
+  requests[5] = requests[2];  // a successive-halving chain's later round, and its decay tail
+  requests[5].round = 3;
+  requests[6] = requests[5];
+  requests[6].decay_tail = true;
+  requests[6].attempt = 1;
+  CHECK(orchestrator::checkpoint_name(requests[6]) == "stage-003-probe-07-r3-decay-retry-1");
   for (const search::LaunchRequest& request : requests) {
     CAPTURE(orchestrator::checkpoint_name(request));
     CHECK(orchestrator::is_checkpoint_name(orchestrator::checkpoint_name(request)));
   }
-  for (const char* theirs : {"model", "weights", "best", "step-", "step-12.bak", "stage-003", "stage-1-probe-x", "xstep-1", ""}) {
+  for (const char* theirs : {"model", "weights", "best", "step-", "step-12.bak", "stage-003", "stage-1-probe-x", "xstep-1", "stage-1-probe-2-r", ""}) {
     CAPTURE(theirs);
     CHECK_FALSE(orchestrator::is_checkpoint_name(theirs));
   }
