@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <vector>
 
+#include "report/html_page_parts.hpp"
 #include "report/svg_plot.hpp"
 #include "search/stage_plan.hpp"
 
@@ -14,7 +15,6 @@ namespace {
 
 using orchestrator::LaunchReport;
 using orchestrator::RunState;
-using search::LaunchKind;
 using search::ProbeStatus;
 using search::StageRecord;
 
@@ -32,51 +32,6 @@ constexpr int wide_plot_width = 1140, wide_plot_height = 380;
 constexpr int stage_plot_width = 560, stage_plot_height = 330;
 /// Budget of points for all the faint probe lines together, so that huge runs stay a few MB.
 constexpr std::size_t probe_points_budget = 60000;
-
-std::string number_or_dash(const std::optional<double>& value) {
-  return value && std::isfinite(*value) ? format_number(*value, 4) : "–";
-}
-
-std::string duration_text(double seconds) {
-  if (!std::isfinite(seconds) || seconds < 0) return "–";
-  if (seconds < 60) return printf_text("%.1f s", seconds);
-  const long whole = std::lround(seconds);
-  if (whole < 3600) return printf_text("%ld min %02ld s", whole / 60, whole % 60);
-  return printf_text("%ld h %02ld min", whole / 3600, whole % 3600 / 60);
-}
-
-std::string steps_text(long steps) {
-  std::string digits = std::to_string(steps);
-  for (int at = static_cast<int>(digits.size()) - 3; at > (steps < 0 ? 1 : 0); at -= 3) digits.insert(at, "\u202f");
-  return digits;
-}
-
-/// Legend entries, drawn in HTML under each plot.
-struct Legend {
-  std::string html;
-  void line(const std::string& label, const LineStyle& style) {
-    html += "<span class=\"key\"><span class=\"swatch\" style=\"border-top:" + printf_text("%g", std::max(2.0, style.width)) +
-            "px " + (style.dash.empty() ? "solid " : "dashed ") + style.color +
-            (style.opacity < 1 ? ";opacity:" + printf_text("%g", std::max(0.45, style.opacity)) : "") + "\"></span>" +
-            escape_html(label) + "</span>";
-  }
-  void band(const std::string& label, const std::string& colour) {
-    html += "<span class=\"key\"><span class=\"swatch block\" style=\"background:" + colour + "\"></span>" +
-            escape_html(label) + "</span>";
-  }
-  void marker(const std::string& label, Marker marker, const std::string& colour) {
-    const char* glyph = marker == Marker::circle ? "●" : marker == Marker::cross ? "✕" : "▲";
-    html += "<span class=\"key\"><span class=\"glyph\" style=\"color:" + colour + "\">" + glyph + "</span>" +
-            escape_html(label) + "</span>";
-  }
-};
-
-std::string figure(const std::string& title, const std::string& svg, const Legend& legend, const std::string& note = "") {
-  std::string html = "<figure>\n<figcaption><span class=\"plot-title\">" + escape_html(title) + "</span>";
-  if (!note.empty()) html += " <span class=\"plot-note\">" + escape_html(note) + "</span>";
-  html += "</figcaption>\n" + svg + "<div class=\"legend\">" + legend.html + "</div>\n</figure>\n";
-  return html;
-}
 
 /// Model step reached by the completed main launches (warmup and stages run back to back from 0).
 long trained_until(const search::SearchRecord& progress) {
@@ -131,11 +86,7 @@ std::string lr_plot(const RunState& state) {
   const LineStyle training_style{lr_colour, 2.5, 1, "6 4"};
   const LineStyle probe_style{probe_colour, 2.5, 0.8, ""};
   bool any_probe = false, any_training = false, any_failed = false, any_diverged = false;
-  std::vector<Point> schedule;
-  if (progress.warmup && progress.warmup->completed) {
-    schedule.push_back({0, progress.warmup->lr});
-    schedule.push_back({static_cast<double>(progress.warmup->steps), progress.warmup->lr});
-  }
+  const std::vector<Point> schedule = trained_schedule(progress);
   for (const StageRecord& stage : progress.stages) {
     const double start = static_cast<double>(stage.start_step);
     for (const search::ProbeRecord& probe : stage.probes) {
@@ -152,15 +103,10 @@ std::string lr_plot(const RunState& state) {
         any_probe = true;
       }
     }
-    if (!stage.lr) continue;
+    if (!stage.lr || stage.completed) continue;  // trained stages are in the schedule
     const Point from{start, *stage.lr}, to{start + static_cast<double>(stage.steps), stage.lr_end.value_or(*stage.lr)};
-    if (stage.completed) {
-      schedule.push_back(from);
-      schedule.push_back(to);
-    } else {
-      plot.add_line({from, to}, training_style, 4, "stage " + std::to_string(stage.index) + " (not finished): lr " + format_number(*stage.lr, 4));
-      any_training = true;
-    }
+    plot.add_line({from, to}, training_style, 4, "stage " + std::to_string(stage.index) + " (not finished): lr " + format_number(*stage.lr, 4));
+    any_training = true;
   }
   plot.add_line(schedule, schedule_style, max_series_points, "LR schedule");
   if (schedule.empty() && !any_probe && !any_training) plot.add_note("no stage has an LR yet");
@@ -173,23 +119,16 @@ std::string lr_plot(const RunState& state) {
   return figure("Learning-rate schedule", plot.render("learning rate over model steps"), legend);
 }
 
+/// A launch's losses at their model steps.
 std::vector<Point> global_series(const LaunchReport& launch, const std::vector<search::LossPoint>& series) {
-  std::vector<Point> points;
-  points.reserve(series.size());
-  for (const search::LossPoint& point : series) {
-    points.push_back({static_cast<double>(launch.request.start_step) + point.step, point.loss});
-  }
-  return points;
+  return series_at(static_cast<double>(launch.request.start_step), series);
 }
-
-bool is_main(const LaunchReport& launch) { return launch.request.kind != LaunchKind::probe; }
-bool succeeded(const LaunchReport& launch) { return launch.outcome.status == search::OutcomeStatus::succeeded; }
 
 std::string loss_plot(const RunState& state) {
   // The main launches that trained form the run's curve; probes and failed attempts are context.
   std::vector<const LaunchReport*> main_launches, context_launches;
   for (const LaunchReport& launch : state.launches) {
-    (is_main(launch) && succeeded(launch) ? main_launches : context_launches).push_back(&launch);
+    (is_trained_main_launch(launch) ? main_launches : context_launches).push_back(&launch);
   }
   std::sort(main_launches.begin(), main_launches.end(),
             [](const LaunchReport* a, const LaunchReport* b) { return a->request.start_step < b->request.start_step; });
@@ -211,7 +150,7 @@ std::string loss_plot(const RunState& state) {
   add_range(val);
   if (range_linear.empty()) {
     for (const LaunchReport* launch : context_launches) {
-      if (succeeded(*launch)) {
+      if (launch->outcome.status == search::OutcomeStatus::succeeded) {
         add_range(global_series(*launch, launch->outcome.train));
         add_range(global_series(*launch, launch->outcome.val));
       }
@@ -228,9 +167,7 @@ std::string loss_plot(const RunState& state) {
       }
     }
   }
-  const bool log_axis = !range_linear.empty() && range_linear.lo() > 0 && range_linear.hi() / range_linear.lo() >= 10;
-  const Axis loss_axis = log_axis ? range_log.axis("loss (log scale)", 0.04, 0.1, 1) : range_linear.axis("loss", 0.05, 0, 1);
-  SvgPlot plot("loss", wide_plot_width, wide_plot_height, steps_axis(state), loss_axis);
+  SvgPlot plot("loss", wide_plot_width, wide_plot_height, steps_axis(state), loss_axis(range_linear, range_log));
   add_stage_context(plot, state);
 
   const LineStyle probe_train_style{probe_colour, 1, 0.45, ""};
@@ -246,19 +183,19 @@ std::string loss_plot(const RunState& state) {
     any_probe_val = any_probe_val || !launch->outcome.val.empty();
   }
   // A long train series (per-step losses are noisy) is drawn faintly under its moving average.
-  const std::size_t smoothing_window = train.size() / 200;
-  const bool smoothed = smoothing_window >= 3;
+  const std::size_t window = smoothing_window(train.size());
+  const bool smoothed = window > 0;
   const LineStyle train_style{train_colour, smoothed ? 1.0 : 1.6, smoothed ? 0.3 : 1.0, ""};
   const LineStyle smoothed_style{train_colour, 2.2, 1, ""};
   const LineStyle val_style{val_colour, 2.2, 1, ""};
   plot.add_line(train, train_style, max_series_points, "train loss");
-  if (smoothed) plot.add_line(trailing_mean(train, smoothing_window), smoothed_style, max_series_points, "train loss, moving average");
+  if (smoothed) plot.add_line(trailing_mean(train, window), smoothed_style, max_series_points, "train loss, moving average");
   plot.add_line(val, val_style, max_series_points, "val loss");
   if (state.launches.empty()) plot.add_note("no launch has finished yet");
 
   Legend legend;
   if (!train.empty()) legend.line("train loss", train_style);
-  if (smoothed) legend.line("train loss, mean of " + std::to_string(smoothing_window) + " losses", smoothed_style);
+  if (smoothed) legend.line("train loss, mean of " + std::to_string(window) + " losses", smoothed_style);
   if (!val.empty()) legend.line("val loss", val_style);
   if (!context_launches.empty()) legend.line("probes and failed attempts: train loss", probe_train_style);
   if (any_probe_val) legend.line("their val loss", probe_val_style);
@@ -426,58 +363,11 @@ std::string totals(const RunState& state) {
   return html;
 }
 
-constexpr const char* style_sheet = R"(
-:root{color-scheme:light}
-body{margin:0;background:#f6f7f9;color:#1d2329;font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,"DejaVu Sans",sans-serif}
-main{max-width:1160px;margin:0 auto;padding:20px 20px 40px}
-h1{font-size:24px;margin:0 0 2px}
-h2{font-size:18px;margin:28px 0 10px}
-.subtitle{color:#5b6570;margin:0 0 16px}
-code{font:12.5px ui-monospace,"DejaVu Sans Mono",monospace;background:#eceff3;padding:1px 4px;border-radius:3px;word-break:break-all}
-.totals{display:flex;flex-wrap:wrap;gap:10px}
-.card{flex:1 1 0;background:#fff;border:1px solid #dde2e8;border-radius:8px;padding:8px 12px;min-width:100px}
-.card .label{color:#5b6570;font-size:12px;text-transform:uppercase;letter-spacing:.04em}
-.card .value{font-size:20px;font-weight:600}
-.card small{font-size:13px;font-weight:400;color:#5b6570}
-.status{display:inline-block;padding:0 10px;border-radius:12px;font-size:16px;color:#fff}
-.status.completed{background:#1b7f4b}.status.failed{background:#c0392b}.status.running{background:#2c6fbb}.status.interrupted{background:#b7791f}
-.banner{margin:14px 0 0;padding:10px 14px;border-radius:8px;border:1px solid}
-.banner.failure{background:#fdecea;border-color:#f5c2bd;color:#8a1c12}
-.banner.info{background:#eaf2fb;border-color:#c3d8ef;color:#1f4e80}
-figure{margin:0;background:#fff;border:1px solid #dde2e8;border-radius:8px;padding:10px 10px 8px}
-figcaption{margin:0 0 4px 6px}
-.plot-title{font-weight:600;font-size:15px}
-.plot-note{color:#5b6570;font-size:12.5px;margin-left:8px}
-svg{display:block;max-width:100%;height:auto;font-family:inherit}
-svg text{font-size:12px;fill:#3b444d}
-svg .axis-label{font-size:13px;fill:#1d2329}
-svg .mark{font-size:11px;font-weight:600}
-svg .note{font-size:14px;fill:#7a838c}
-svg .grid{stroke:#e6e9ed;stroke-width:1;fill:none}
-svg .frame{fill:none;stroke:#aab2bb;stroke-width:1}
-.legend{display:flex;flex-wrap:wrap;gap:4px 18px;margin:2px 6px 0;font-size:12.5px;color:#3b444d}
-.key{display:inline-flex;align-items:center;gap:6px}
-.swatch{display:inline-block;width:22px;height:0}
-.swatch.block{height:10px;border-radius:2px}
-.glyph{font-size:13px;line-height:1}
-.stages{display:grid;grid-template-columns:repeat(auto-fill,minmax(540px,1fr));gap:14px}
-table{border-collapse:collapse;background:#fff;border:1px solid #dde2e8;width:100%;font-variant-numeric:tabular-nums}
-th,td{padding:5px 12px;text-align:right;border-bottom:1px solid #edf0f3}
-th{background:#f0f2f5;font-weight:600;color:#3b444d}
-td:first-child,th:first-child,td:last-child,th:last-child{text-align:left}
-tr.failed td{background:#fdecea}tr.probing td,tr.training td{background:#eaf2fb}
-td.empty{text-align:center;color:#7a838c}
-p.explain{color:#5b6570;margin:0 0 10px;max-width:900px}
-)";
-
 }  // namespace
 
 std::string render_html_report(const RunState& state) {
-  const std::string name = escape_html(state.job.name + (state.method.empty() ? "" : " (" + state.method + ")"));
-  std::string html = "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-                     "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-                     "<title>autolrs: " + name + "</title>\n<style>" + style_sheet + "</style>\n</head>\n<body>\n<main>\n";
-  html += "<h1>" + name + "</h1>\n";
+  const std::string name = state.job.name + (state.method.empty() ? "" : " (" + state.method + ")");
+  std::string html = "<h1>" + escape_html(name) + "</h1>\n";
   html += "<p class=\"subtitle\">Run directory <code>" + escape_html(state.job.run_dir) + "</code>";
   if (!state.final_checkpoint.empty()) html += " · latest checkpoint <code>" + escape_html(state.final_checkpoint) + "</code>";
   html += "</p>\n" + totals(state);
@@ -502,8 +392,7 @@ std::string render_html_report(const RunState& state) {
             "fitted to them over log(LR).</p>\n<div class=\"stages\">\n" +
             stage_figures + "</div>\n";
   }
-  html += "</main>\n</body>\n</html>\n";
-  return html;
+  return html_page("autolrs: " + name, "", html);
 }
 
 }  // namespace autolrs::report

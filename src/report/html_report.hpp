@@ -6,9 +6,6 @@
 
 namespace autolrs::report {
 
-/// Longest polyline drawn for a main-launch series (train or val loss); longer ones are decimated.
-inline constexpr std::size_t max_series_points = 2000;
-
 /// report.html for the run as it stands: one self-contained HTML document (inline CSS and SVG, no
 /// script, no external reference) with the totals, the LR schedule over model steps (log LR, stage
 /// boundaries, probe LRs), train and val loss over model steps (main launches solid, probes faint),

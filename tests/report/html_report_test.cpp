@@ -4,7 +4,9 @@
 #include <cmath>
 #include <limits>
 
+#include "report/html_checks.hpp"
 #include "report/occurrences.hpp"
+#include "report/html_page_parts.hpp"
 #include "report/html_report.hpp"
 
 using namespace autolrs;
@@ -15,7 +17,9 @@ using search::LaunchKind;
 using search::ProbeStatus;
 using report::render_html_report;
 
+using autolrs::testing::check_self_contained;
 using autolrs::testing::occurrences;
+using autolrs::testing::polylines;
 
 namespace {
 
@@ -92,32 +96,6 @@ LaunchReport launch(LaunchKind kind, int stage, int probe_index, long start_step
   report.outcome.status = search::OutcomeStatus::succeeded;
   for (size_t i = 0; i < losses.size(); ++i) report.outcome.train.push_back({static_cast<double>(i + 1), losses[i]});
   return report;
-}
-
-/// Every polyline's coordinates: numbers only. (A plain scan: std::regex recurses per character and
-/// overflows the stack on a long points list under AddressSanitizer.)
-std::vector<std::string> polylines(const std::string& html) {
-  std::vector<std::string> found;
-  const std::string opening = "<polyline points=\"";
-  for (size_t at = html.find(opening); at != std::string::npos; at = html.find(opening, at)) {
-    at += opening.size();
-    const size_t end = html.find('"', at);
-    found.push_back(html.substr(at, end - at));
-    at = end;
-  }
-  return found;
-}
-
-void check_self_contained(const std::string& html) {
-  CHECK(html.rfind("<!DOCTYPE html>", 0) == 0);
-  CHECK(html.find("<script") == std::string::npos);
-  CHECK(html.find("http:") == std::string::npos);
-  CHECK(html.find("https:") == std::string::npos);
-  CHECK(html.find("src=") == std::string::npos);
-  CHECK(html.find("href=") == std::string::npos);
-  CHECK(html.find("@import") == std::string::npos);
-  CHECK(occurrences(html, "url(") == occurrences(html, "url(#"));  // only the document's own clip paths
-  CHECK(occurrences(html, "<svg") == occurrences(html, "</svg>"));
 }
 
 }  // namespace
