@@ -1,9 +1,11 @@
 #include "session/run_rebuild.hpp"
 
+#include <algorithm>
 #include <filesystem>
 
 #include "journal/json_lines_journal.hpp"
 #include "orchestrator/trainer_checks.hpp"
+#include "report/compare_report.hpp"
 #include "report/html_report.hpp"
 #include "report/html_report_writer.hpp"
 #include "session/run_identity.hpp"
@@ -49,6 +51,26 @@ void write_report(const std::string& run_dir, std::ostream& out) {
   const std::string path = run->job.run_dir + "/" + report::HtmlReportWriter::file_name;
   storage::write_file_atomically(path, report::render_html_report(state));
   out << path << " (run " << orchestrator::to_string(state.status) << ")\n";
+}
+
+void write_comparison(const std::vector<std::string>& run_dirs, std::ostream& out) {
+  std::vector<fs::path> folders;
+  for (const std::string& run_dir : run_dirs) {
+    const fs::path folder = fs::weakly_canonical(fs::absolute(run_dir));
+    if (std::find(folders.begin(), folders.end(), folder) != folders.end()) {
+      throw spec::InputError("--compare", run_dir + " is given twice (as " + folder.string() + "): each run is compared once");
+    }
+    folders.push_back(folder);
+  }
+  std::vector<std::unique_ptr<RebuiltRun>> runs;
+  std::vector<orchestrator::RunState> states;
+  for (const std::string& run_dir : run_dirs) {
+    runs.push_back(rebuild_run(run_dir));
+    states.push_back(runs.back()->state());
+  }
+  const std::string path = runs.front()->job.run_dir + "/" + report::compare_file_name;
+  storage::write_file_atomically(path, report::render_compare_report(states));
+  out << path << " (" << states.size() << " runs)\n";
 }
 
 }  // namespace autolrs::session

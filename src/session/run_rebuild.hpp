@@ -3,6 +3,7 @@
 #include <memory>
 #include <ostream>
 #include <string>
+#include <vector>
 
 #include "orchestrator/journal_replay.hpp"
 #include "orchestrator/run_observer.hpp"
@@ -39,5 +40,11 @@ std::unique_ptr<RebuiltRun> rebuild_run(const std::string& run_dir);
 /// `autolrs report`: writes `<run_dir>/report.html` for the run recorded there (finished or still
 /// running, of any kind) and prints "<path> (run <status>)" to `out`. Throws like rebuild_run.
 void write_report(const std::string& run_dir, std::ostream& out);
+
+/// `autolrs report RUN --compare RUN...`: rebuilds the runs of `run_dirs` (any kinds, finished or
+/// not) and writes `<run_dirs[0]>/compare.html` (report::render_compare_report, runs in the given
+/// order), then prints "<path> (<N> runs)" to `out`. Throws like rebuild_run, and spec::InputError
+/// (field "--compare") when two of run_dirs are the same folder, before writing anything.
+void write_comparison(const std::vector<std::string>& run_dirs, std::ostream& out);
 
 }  // namespace autolrs::session

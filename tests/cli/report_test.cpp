@@ -7,6 +7,10 @@
 #include <regex>
 #include <string>
 
+#include <nlohmann/json.hpp>
+
+#include "report/html_page_parts.hpp"
+#include "report/occurrences.hpp"
 #include "support/temp_dir.hpp"
 
 namespace {
@@ -115,4 +119,56 @@ TEST_CASE("cli: autolrs report exits 2 naming the folder when it holds no journa
   CHECK(report.err == "autolrs: error: RUN_DIR: no journal.jsonl in " + (scratch / "empty").string() +
                           ": not a run directory, or its run has not started\n");
   CHECK_FALSE(fs::exists(scratch / "empty" / "report.html"));
+}
+
+TEST_CASE("cli: autolrs report --compare writes compare.html with an AutoLRS run and its baseline side by side") {
+  TempDir scratch;
+  const fs::path search_dir = scratch / "search", baseline_dir = scratch / "baseline";
+  REQUIRE(run_autolrs("run configs/dry-run.json --dry-run --run-dir " + search_dir.string(), scratch).status == 0);
+  REQUIRE(run_autolrs("baseline configs/dry-run.json --schedule cosine --lr 0.05 --segments 4 --dry-run --run-dir " +
+                          baseline_dir.string(),
+                      scratch)
+              .status == 0);
+
+  const Finished report = run_autolrs("report " + search_dir.string() + " --compare " + baseline_dir.string(), scratch);
+  CHECK(report.err == "");
+  CHECK(report.status == 0);
+  CHECK(report.out == (search_dir / "report.html").string() + " (run completed)\n" + (search_dir / "compare.html").string() +
+                          " (2 runs)\n");
+  const std::string html = read_text(search_dir / "compare.html");
+  CHECK(html.find("<h1>2 runs compared</h1>") != std::string::npos);
+  CHECK(html.find("1. dry-run</td><td><code>" + search_dir.string() + "</code></td><td>AutoLRS search</td>") != std::string::npos);
+  CHECK(html.find("2. dry-run</td><td><code>" + baseline_dir.string() + "</code></td><td>baseline: cosine schedule, peak lr 0.05</td>") !=
+        std::string::npos);
+  // The compute steps are summary.json's for a completed run; the baseline spends none on probes.
+  const auto compute_steps = [](const fs::path& run_dir) {
+    return nlohmann::json::parse(read_text(run_dir / "summary.json"))["compute_steps"].get<long>();
+  };
+  REQUIRE(compute_steps(search_dir) > 6000);
+  CHECK(html.find("<td>6\u202f000</td><td>" + autolrs::report::steps_text(compute_steps(search_dir)) + "</td>") != std::string::npos);
+  CHECK(html.find("<td>6\u202f000</td><td>6\u202f000</td><td>1.00</td>") != std::string::npos);
+  CHECK(std::regex_search(html, std::regex("<svg id=\"(lr|train-loss|val-loss)-on-(model|compute)-steps\"")));
+  CHECK(autolrs::testing::occurrences(html, "<svg id=") == 6);
+  CHECK(autolrs::testing::occurrences(html, "<polyline") == 12);
+}
+
+TEST_CASE("cli: autolrs report --compare exits 2 for a folder without a journal or a run given twice") {
+  TempDir scratch;
+  const fs::path run_dir = scratch / "run";
+  REQUIRE(run_autolrs("baseline configs/dry-run.json --schedule constant --lr 0.05 --dry-run --run-dir " + run_dir.string(),
+                      scratch)
+              .status == 0);
+  fs::create_directory(scratch / "empty");
+
+  const Finished no_journal = run_autolrs("report " + run_dir.string() + " --compare " + (scratch / "empty").string(), scratch);
+  CHECK(no_journal.status == 2);
+  CHECK(no_journal.err == "autolrs: error: RUN_DIR: no journal.jsonl in " + (scratch / "empty").string() +
+                              ": not a run directory, or its run has not started\n");
+  CHECK_FALSE(fs::exists(run_dir / "compare.html"));
+
+  const Finished twice = run_autolrs("report " + run_dir.string() + " --compare " + run_dir.string() + "/", scratch);
+  CHECK(twice.status == 2);
+  CHECK(twice.err == "autolrs: error: --compare: " + run_dir.string() + "/ is given twice (as " + run_dir.string() +
+                         "): each run is compared once\n");
+  CHECK_FALSE(fs::exists(run_dir / "compare.html"));
 }
