@@ -96,7 +96,7 @@ std::string overlay_plot(const std::vector<RunState>& runs, const std::vector<Ru
     const std::vector<Point>& points = series_of(curves[i], series);
     const std::string label = run_label(runs[i], i);
     plot.add_line(points, run_style(i), max_series_points, label);
-    legend.line(label + (points.empty() ? ": none yet" : ""), run_style(i));
+    legend.line(label + (points.empty() ? ": nothing to draw" : ""), run_style(i));
   }
   if (linear_range.empty()) plot.add_note(series == Series::val ? "no run printed val losses" : "no run has trained yet");
   const std::string note = series == Series::train ? "main launches; a long series as its moving average" : "main launches";

@@ -180,5 +180,6 @@ TEST_CASE("report::render_compare_report renders runs with nothing trained yet")
   CHECK(occurrences(html, "<td>0</td><td>0</td><td>–</td>") == 2);  // model steps, compute steps, no ratio
   CHECK(occurrences(html, "no run has trained yet") == 4);
   CHECK(occurrences(html, "no run printed val losses") == 2);
+  CHECK(occurrences(html, "1. fresh (AutoLRS search): nothing to draw") == 6);
   CHECK(polylines(html).empty());
 }
