@@ -134,12 +134,16 @@ std::vector<ScheduleSegment> schedule_segments(const ScheduleSpec& schedule, lon
 }
 
 FixedSchedule::FixedSchedule(const spec::JobSpec& job, const ScheduleSpec& schedule)
-    : m_job(job), m_segments(schedule_segments(schedule, job.total_steps - job.warmup.steps)) {
+    : FixedSchedule(job, job.warmup, schedule_segments(schedule, job.total_steps - job.warmup.steps)) {}
+
+FixedSchedule::FixedSchedule(const spec::JobSpec& job, const spec::WarmupSpec& warmup, std::vector<ScheduleSegment> segments)
+    : m_job(job), m_warmup(warmup), m_segments(std::move(segments)) {
+  if (m_segments.empty()) throw std::invalid_argument("FixedSchedule: no segments");
   m_record.planned_stages = static_cast<int>(m_segments.size());
-  if (m_job.warmup.steps > 0) {
+  if (m_warmup.steps > 0) {
     m_record.warmup.emplace();
-    m_record.warmup->lr = m_job.warmup.lr;
-    m_record.warmup->steps = m_job.warmup.steps;
+    m_record.warmup->lr = m_warmup.lr;
+    m_record.warmup->steps = m_warmup.steps;
     m_warmup_due = true;
   }
 }
@@ -153,8 +157,8 @@ LaunchRequest FixedSchedule::next_request() const {
   request.attempt = m_attempt;
   if (m_warmup_due) {
     request.kind = LaunchKind::warmup;
-    request.lr = m_job.warmup.lr;
-    request.steps = m_job.warmup.steps;
+    request.lr = m_warmup.lr;
+    request.steps = m_warmup.steps;
     return request;
   }
   const ScheduleSegment& segment = m_segments[m_next_segment];
@@ -163,7 +167,7 @@ LaunchRequest FixedSchedule::next_request() const {
   request.lr = segment.lr;
   request.lr_end = segment.lr_end;
   request.steps = segment.steps;
-  request.start_step = m_job.warmup.steps + segment.start_step;
+  request.start_step = m_warmup.steps + segment.start_step;
   return request;
 }
 

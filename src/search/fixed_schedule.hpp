@@ -88,6 +88,9 @@ class FixedSchedule : public LaunchPlanner {
  public:
   /// Throws std::invalid_argument like schedule_segments.
   FixedSchedule(const spec::JobSpec& job, const ScheduleSpec& schedule);
+  /// Given launches instead of a shape: `warmup` (steps 0: none) in place of the job's, then
+  /// `segments` (≥ 1, contiguous from 0, on the axis after that warmup), e.g. a replayed schedule.csv.
+  FixedSchedule(const spec::JobSpec& job, const spec::WarmupSpec& warmup, std::vector<ScheduleSegment> segments);
 
   std::vector<LaunchRequest> next_launches(int free_slots) override;
   void record(const LaunchRequest& request, const LaunchOutcome& outcome) override;
@@ -103,6 +106,7 @@ class FixedSchedule : public LaunchPlanner {
   LaunchRequest next_request() const;
 
   spec::JobSpec m_job;
+  spec::WarmupSpec m_warmup;
   std::vector<ScheduleSegment> m_segments;
   SearchRecord m_record;
   std::vector<LaunchRequest> m_outstanding;

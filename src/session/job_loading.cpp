@@ -41,15 +41,20 @@ spec::TrainerSpec simulator_trainer(const std::string& autolrs_binary, const spe
 
 namespace {
 
-std::string read_spec_file(const std::string& path) {
+/// The whole file; throws spec::InputError(path, "cannot read <what>").
+std::string read_input_file(const std::string& path, const std::string& what) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) throw spec::InputError(path, "cannot read the job spec");
+  if (!in) throw spec::InputError(path, "cannot read " + what);
   std::ostringstream text;
   text << in.rdbuf();
   return text.str();
 }
 
 }  // namespace
+
+search::ReplayedSchedule load_schedule_file(const std::string& path) {
+  return search::parse_schedule_csv(read_input_file(path, "the schedule file"), path);
+}
 
 std::string resolve_trainer_program(const spec::TrainerSpec& trainer) {
   const std::string& program = trainer.command.front();
@@ -64,7 +69,7 @@ std::string resolve_trainer_program(const spec::TrainerSpec& trainer) {
 
 spec::JobSpec load_job(const std::string& spec_path, const std::string& run_dir_override, bool dry_run) {
   const fs::path absolute_spec = fs::absolute(spec_path).lexically_normal();
-  spec::JobSpec job = spec::parse_job_spec(read_spec_file(spec_path), absolute_spec.string());
+  spec::JobSpec job = spec::parse_job_spec(read_input_file(spec_path, "the job spec"), absolute_spec.string());
   if (!run_dir_override.empty()) job.run_dir = fs::absolute(run_dir_override).lexically_normal().string();
   // Checked here, before any run dir is made: every launch would fail to start.
   std::error_code error;

@@ -27,6 +27,19 @@ nlohmann::json kind_json(const BaselineRun& baseline) {
   return json;
 }
 
+nlohmann::json kind_json(const ReplayRun& replay) {
+  nlohmann::json segments = nlohmann::json::array();
+  for (const search::ScheduleSegment& segment : replay.schedule.segments) {
+    segments.push_back({{"start_step", segment.start_step},
+                        {"steps", segment.steps},
+                        {"lr", segment.lr},
+                        {"lr_end", segment.lr_end ? nlohmann::json(*segment.lr_end) : nlohmann::json(nullptr)}});
+  }
+  return {{"schedule_file", replay.schedule_file},
+          {"warmup", {{"steps", replay.schedule.warmup.steps}, {"lr", replay.schedule.warmup.lr}}},
+          {"segments", std::move(segments)}};
+}
+
 nlohmann::json kind_json(const RangeTestRun& range_test) {
   const search::RangeTestPlan& plan = range_test.plan;
   return {{"lr_min", plan.lr_low}, {"lr_max", plan.lr_high}, {"points", plan.points}, {"steps", plan.steps}};
@@ -44,6 +57,18 @@ BaselineRun baseline_from_json(const nlohmann::json& json) {
   return baseline;
 }
 
+ReplayRun replay_from_json(const nlohmann::json& json) {
+  ReplayRun replay{json.at("schedule_file").get<std::string>(), {}};
+  replay.schedule.warmup = {json.at("warmup").at("steps").get<long>(), json.at("warmup").at("lr").get<double>()};
+  for (const nlohmann::json& segment : json.at("segments")) {
+    replay.schedule.segments.push_back({segment.at("start_step").get<long>(), segment.at("steps").get<long>(),
+                                        segment.at("lr").get<double>(),
+                                        segment.at("lr_end").is_null() ? std::nullopt : std::optional(segment.at("lr_end").get<double>())});
+  }
+  if (replay.schedule.segments.empty()) throw spec::InputError(identity_field(), "a replayed schedule without segments");
+  return replay;
+}
+
 RangeTestRun range_test_from_json(const nlohmann::json& json) {
   return RangeTestRun{search::RangeTestPlan{json.at("lr_min").get<double>(), json.at("lr_max").get<double>(),
                                             json.at("points").get<int>(), json.at("steps").get<long>()}};
@@ -54,6 +79,7 @@ RangeTestRun range_test_from_json(const nlohmann::json& json) {
 nlohmann::json identity_json(const RunIdentity& identity) {
   nlohmann::json json = {{"spec", identity.spec}, {"dry_run", identity.dry_run}};
   if (const auto* baseline = std::get_if<BaselineRun>(&identity.kind)) json["baseline"] = kind_json(*baseline);
+  if (const auto* replay = std::get_if<ReplayRun>(&identity.kind)) json["replay"] = kind_json(*replay);
   if (const auto* range_test = std::get_if<RangeTestRun>(&identity.kind)) json["range_test"] = kind_json(*range_test);
   return json;
 }
@@ -63,6 +89,7 @@ RunIdentity identity_from_json(const nlohmann::json& json) {
   try {
     RunIdentity identity{json.at("spec"), json.value("dry_run", false), AutoLrsRun{}};
     if (json.contains("baseline")) identity.kind = baseline_from_json(json.at("baseline"));
+    if (json.contains("replay")) identity.kind = replay_from_json(json.at("replay"));
     if (json.contains("range_test")) identity.kind = range_test_from_json(json.at("range_test"));
     return identity;
   } catch (const nlohmann::json::exception& error) {
@@ -80,6 +107,12 @@ std::unique_ptr<search::FixedSchedule> make_planner(const spec::JobSpec& job, co
   return std::make_unique<search::FixedSchedule>(job, schedule);
 }
 
+std::unique_ptr<search::FixedSchedule> make_planner(const spec::JobSpec& job, const ReplayRun& kind) {
+  search::ReplayedSchedule schedule = search::scaled_to(kind.schedule, job.total_steps);
+  if (!job.trainer.takes_lr_ramps()) schedule.segments = search::constant_pieces(std::move(schedule.segments));
+  return std::make_unique<search::FixedSchedule>(job, schedule.warmup, std::move(schedule.segments));
+}
+
 std::unique_ptr<search::RangeTest> make_planner(const spec::JobSpec&, const RangeTestRun& kind) {
   return std::make_unique<search::RangeTest>(kind.plan);
 }
@@ -89,7 +122,14 @@ std::unique_ptr<search::LaunchPlanner> make_planner(const spec::JobSpec& job, co
                     kind);
 }
 
-std::string describe_method(const RunKind& kind) {
+std::string describe_method(const RunKind& kind, const spec::JobSpec& job) {
+  if (const auto* replay = std::get_if<ReplayRun>(&kind)) {
+    const long file_steps = replay->schedule.total_steps();
+    return "baseline: the schedule of " + replay->schedule_file +
+           (file_steps == job.total_steps
+                ? ""
+                : ", scaled from " + std::to_string(file_steps) + " to " + std::to_string(job.total_steps) + " steps");
+  }
   if (const auto* baseline = std::get_if<BaselineRun>(&kind)) {
     return "baseline: " + std::string(search::to_string(baseline->schedule.shape)) + " schedule, peak lr " +
            spec::format_number(baseline->schedule.peak_lr);

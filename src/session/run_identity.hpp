@@ -10,6 +10,7 @@
 #include "search/fixed_schedule.hpp"
 #include "search/launch_planner.hpp"
 #include "search/range_test.hpp"
+#include "search/schedule_file.hpp"
 #include "spec/job_spec.hpp"
 
 namespace autolrs::session {
@@ -20,12 +21,18 @@ struct AutoLrsRun {};
 struct BaselineRun {
   search::ScheduleSpec schedule;
 };
+/// `autolrs baseline --schedule-file FILE`: a run's schedule.csv trained again (search::FixedSchedule
+/// with the file's launches), as read: the planner fits it to the job's steps.
+struct ReplayRun {
+  std::string schedule_file;  ///< as the user named it, for titles
+  search::ReplayedSchedule schedule;
+};
 /// `autolrs range-test`: the LR range test (search::RangeTest).
 struct RangeTestRun {
   search::RangeTestPlan plan;
 };
 /// The kinds of run a run directory can hold, each with what its planner needs.
-using RunKind = std::variant<AutoLrsRun, BaselineRun, RangeTestRun>;
+using RunKind = std::variant<AutoLrsRun, BaselineRun, ReplayRun, RangeTestRun>;
 
 /// What identifies a run across its resumes; stored in its journal's first record (JSON form below),
 /// and compared on --resume, so that a resume with another spec, mode or kind is refused.
@@ -36,8 +43,9 @@ struct RunIdentity {
 };
 
 /// {"spec": ..., "dry_run": b} plus, for a baseline, "baseline": {"schedule": name, "lr": peak,
-/// "segments": K or null for constant and step} and, for a range test, "range_test": {"lr_min",
-/// "lr_max", "points", "steps"}. The one JSON form of an identity: the journals of every autolrs so far.
+/// "segments": K or null for constant and step}, for a replay, "replay": {"schedule_file", "warmup":
+/// {"steps", "lr"}, "segments": [{"start_step", "steps", "lr", "lr_end" or null}, ...]} and, for a
+/// range test, "range_test": {"lr_min", "lr_max", "points", "steps"}. The one JSON form of an identity: the journals of every autolrs so far.
 nlohmann::json identity_json(const RunIdentity& identity);
 /// The inverse of identity_json. Throws spec::InputError("journal.jsonl:1", ...) when `json` is no
 /// run identity.
@@ -49,10 +57,15 @@ RunIdentity identity_from_json(const nlohmann::json& json);
 std::unique_ptr<search::LaunchPlanner> make_planner(const spec::JobSpec& job, const RunKind& kind);
 
 /// What chooses the LRs of a run of `kind`, for titles (orchestrator::RunState::method): empty for
-/// the AutoLRS search, e.g. "baseline: cosine schedule, peak lr 0.1" or "LR range test".
-std::string describe_method(const RunKind& kind);
+/// the AutoLRS search, e.g. "baseline: cosine schedule, peak lr 0.1", "baseline: the schedule of
+/// runs/a/schedule.csv, scaled from 6000 to 12000 steps" (scaled when `job`'s total_steps differ from the
+/// file's) or "LR range test".
+std::string describe_method(const RunKind& kind, const spec::JobSpec& job);
 std::unique_ptr<search::LaunchPlanner> make_planner(const spec::JobSpec& job, const AutoLrsRun& kind);
 std::unique_ptr<search::FixedSchedule> make_planner(const spec::JobSpec& job, const BaselineRun& kind);
+/// The file's launches scaled to the job's total_steps (search::scaled_to, which throws
+/// spec::InputError), as constant pieces when the trainer takes no LR ramps.
+std::unique_ptr<search::FixedSchedule> make_planner(const spec::JobSpec& job, const ReplayRun& kind);
 std::unique_ptr<search::RangeTest> make_planner(const spec::JobSpec& job, const RangeTestRun& kind);
 
 /// The job a recorded run used, from its identity: the spec parsed again, with `run_dir` as its run

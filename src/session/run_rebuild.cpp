@@ -42,7 +42,8 @@ std::unique_ptr<RebuiltRun> rebuild_run(const std::string& run_dir) {
   spec::JobSpec job = job_for_identity(identity, absolute_run_dir);
   std::unique_ptr<search::LaunchPlanner> planner = make_planner(job, identity.kind);
   orchestrator::ReplayedRun replayed = orchestrator::replay_journal(records, *planner);
-  return std::make_unique<RebuiltRun>(std::move(job), std::move(planner), std::move(replayed), describe_method(identity.kind));
+  std::string method = describe_method(identity.kind, job);
+  return std::make_unique<RebuiltRun>(std::move(job), std::move(planner), std::move(replayed), std::move(method));
 }
 
 void write_report(const std::string& run_dir, std::ostream& out) {

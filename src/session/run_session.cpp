@@ -57,7 +57,7 @@ std::atomic<int>& install_stop_handlers() {
 RunSession::RunSession(spec::JobSpec job, const RunIdentity& identity, bool resume)
     : m_job(std::move(job)),
       m_identity(identity_json(identity)),
-      m_method(describe_method(identity.kind)),
+      m_method(describe_method(identity.kind, m_job)),
       m_resume(resume),
       m_lock(prepared(m_job, resume)),
       m_stop_signal(install_stop_handlers()),

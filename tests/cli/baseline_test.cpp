@@ -222,9 +222,11 @@ TEST_CASE("cli::baseline refuses to resume a run with other baseline options, or
   CHECK(read_text(run_dir / "journal.jsonl").starts_with(journal));
 }
 
-TEST_CASE("cli::baseline rejects bad schedule options before creating the run directory") {
+TEST_CASE("cli::baseline rejects bad schedule options and malformed schedule files before creating the run directory") {
   TempDir dir;
   write_text(dir / "job.json", dry_run_spec(200));
+  write_text(dir / "bad.csv", "stage,start_step,steps,lr,lr_end\n0,0,100,0.1,0.1\n1,150,50,0.1,0\n");
+  write_text(dir / "good.csv", "stage,start_step,steps,lr,lr_end\n0,0,100,0.1,0.1\n");
   struct Case {
     std::vector<std::string> options;
     std::string message;
@@ -235,7 +237,14 @@ TEST_CASE("cli::baseline rejects bad schedule options before creating the run di
       {{"--schedule", "cosine", "--lr", "0.1", "--segments", "0"}, "autolrs: error: --segments: must be >= 1, got 0"},
       {{"--schedule", "cosine", "--lr", "0"}, "autolrs: error: --lr: must be finite and > 0, got 0"},
       {{"--schedule", "exponential", "--lr", "0.1"}, "--schedule"},
-      {{"--lr", "0.1"}, "--schedule is required"},
+      {{"--lr", "0.1"}, "autolrs: error: --schedule: is required (a shape), or --schedule-file\n"},
+      {{"--schedule", "cosine"}, "autolrs: error: --lr: is required with --schedule\n"},
+      {{"--schedule-file", (dir / "bad.csv").string()},
+       "autolrs: error: " + (dir / "bad.csv").string() + ":3: starts at step 150, but the rows before it end at step 100\n"},
+      {{"--schedule-file", (dir / "missing.csv").string()},
+       "autolrs: error: " + (dir / "missing.csv").string() + ": cannot read the schedule file\n"},
+      {{"--schedule-file", (dir / "good.csv").string(), "--lr", "0.1"}, "--lr excludes --schedule-file"},
+      {{"--schedule-file", (dir / "good.csv").string(), "--schedule", "cosine"}, "--schedule excludes --schedule-file"},
   };
   for (const Case& c : cases) {
     CAPTURE(c.message);
@@ -346,4 +355,72 @@ TEST_CASE("autolrs baseline defaults to its own run dir beside the spec's, named
   CHECK(report.status == 0);
   CHECK(read_text(run_dir / "report.html").find("<h1>baseline-test (baseline: cosine schedule, peak lr 0.1)</h1>") !=
         std::string::npos);
+}
+
+namespace {
+
+/// A dry-run spec with a warmup and stages short enough for a quick AutoLRS search.
+std::string searched_spec(long total_steps) {
+  return R"json({"name": "replay-test",
+    "trainer": {"command": ["python3", "train.py", "--lr", "{lr}", "--steps", "{steps}", "--save", "{save_checkpoint}"],
+                "loss": {"pattern": "\\bloss=(?P<loss>\\S+)"}},
+    "warmup": {"steps": 50, "lr": 0.01},
+    "search": {"first_stage_steps": 150, "max_stage_steps": 300},
+    "total_steps": )json" +
+         std::to_string(total_steps) + R"json(, "seed": 0, "simulator": {"task": "quadratic", "val_every": 50}})json";
+}
+
+}  // namespace
+
+TEST_CASE("cli::baseline --schedule-file trains a run's found schedule again, launch for launch") {
+  TempDir dir;
+  write_text(dir / "job.json", searched_spec(1200));
+  const fs::path searched = dir / "searched";
+  const Finished search = run_autolrs(dir.path(), {"run", (dir / "job.json").string(), "--dry-run", "--run-dir", searched.string()});
+  INFO(search.out, search.err);
+  REQUIRE(search.status == 0);
+  const std::string found = read_text(searched / "schedule.csv");
+  const std::vector<std::string> found_rows = lines_of(found);
+  REQUIRE(found_rows.size() >= 4);  // header, warmup, and stages, some of them ramps
+  CHECK(found_rows[1] == "warmup,0,50,0.01,0.01");
+
+  const fs::path replayed = dir / "replayed";
+  const std::string schedule_file = (searched / "schedule.csv").string();
+  const Finished replay = run_autolrs(
+      dir.path(), baseline_args(dir / "job.json", replayed, {"--dry-run", "--schedule-file", schedule_file}));
+  INFO(replay.out, replay.err);
+  REQUIRE(replay.status == 0);
+  CHECK(read_text(replayed / "schedule.csv") == found);
+  const nlohmann::json summary = nlohmann::json::parse(read_text(replayed / "summary.json"));
+  CHECK(summary.at("probe_steps") == 0);
+  CHECK(summary.at("launches") == found_rows.size() - 1);
+  CHECK(read_text(replayed / "report.html").find("<h1>replay-test (baseline: the schedule of " + schedule_file + ")</h1>") !=
+        std::string::npos);
+
+  SUBCASE("resumed with the same file, it is done; with a changed file, the resume is refused") {
+    const std::vector<std::string> resume = baseline_args(dir / "job.json", replayed, {"--dry-run", "--schedule-file", schedule_file, "--resume"});
+    CHECK(run_autolrs(dir.path(), resume).status == 0);
+    write_text(searched / "schedule.csv", "stage,start_step,steps,lr,lr_end\n0,0,1200,0.1,0.1\n");
+    const Finished refused = run_autolrs(dir.path(), resume);
+    CHECK(refused.status == 2);
+    CHECK(refused.err.find("/replay/segments/0/lr") != std::string::npos);
+  }
+  SUBCASE("a spec of twice the steps scales every launch, and says so") {
+    write_text(dir / "long.json", searched_spec(2400));
+    const Finished scaled = run_autolrs(
+        dir.path(), baseline_args(dir / "long.json", dir / "scaled", {"--dry-run", "--schedule-file", schedule_file}));
+    INFO(scaled.err);
+    REQUIRE(scaled.status == 0);
+    CHECK(scaled.err.find("autolrs: warning: " + schedule_file + " covers 1200 steps, the spec's total_steps is 2400: its launches are scaled to 2400 steps, their LRs kept") != std::string::npos);
+    const std::vector<std::string> rows = lines_of(read_text(dir / "scaled" / "schedule.csv"));
+    REQUIRE(rows.size() == found_rows.size());
+    for (size_t row = 1; row < rows.size(); ++row) {
+      const std::vector<std::string> was = fields_of(found_rows[row]), now = fields_of(rows[row]);
+      CHECK(now[0] == was[0]);
+      CHECK(std::stol(now[1]) == 2 * std::stol(was[1]));
+      CHECK(std::stol(now[2]) == 2 * std::stol(was[2]));
+      CHECK(now[3] == was[3]);
+      CHECK(now[4] == was[4]);
+    }
+  }
 }

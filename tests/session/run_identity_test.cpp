@@ -29,6 +29,15 @@ TEST_CASE("session::identity_json writes each kind of run as the journal's first
        json{{"spec", spec}, {"dry_run", true}, {"baseline", {{"schedule", "cosine"}, {"lr", 0.5}, {"segments", 8}}}}},
       {RunIdentity{spec, false, BaselineRun{step}},
        json{{"spec", spec}, {"dry_run", false}, {"baseline", {{"schedule", "step"}, {"lr", 0.25}, {"segments", nullptr}}}}},
+      {RunIdentity{spec, false, ReplayRun{"runs/a/schedule.csv", {{100, 0.01}, {{0, 200, 0.5, std::nullopt}, {200, 100, 0.5, 0.0}}}}},
+       json{{"spec", spec},
+            {"dry_run", false},
+            {"replay",
+             {{"schedule_file", "runs/a/schedule.csv"},
+              {"warmup", {{"steps", 100}, {"lr", 0.01}}},
+              {"segments",
+               {{{"start_step", 0}, {"steps", 200}, {"lr", 0.5}, {"lr_end", nullptr}},
+                {{"start_step", 200}, {"steps", 100}, {"lr", 0.5}, {"lr_end", 0.0}}}}}}}},
       {RunIdentity{spec, true, RangeTestRun{search::RangeTestPlan{1e-6, 100, 25, 50}}},
        json{{"spec", spec}, {"dry_run", true}, {"range_test", {{"lr_min", 1e-6}, {"lr_max", 100}, {"points", 25}, {"steps", 50}}}}},
   };
@@ -54,6 +63,23 @@ TEST_CASE("session::make_planner plans each kind of run with its own planner") {
     CHECK(first.lr == 0.125);
     CHECK(first.steps == 400);
   }
+  SUBCASE("a replay runs the file's warmup, then its launches scaled to the job's steps, ramps as their means") {
+    // 300 file steps to the job's 400: boundaries 60, 240, 300 move to 80, 320, 400.
+    const ReplayRun replay{"schedule.csv", {{60, 0.01}, {{0, 180, 0.5, std::nullopt}, {180, 60, 0.5, 0.1}}}};
+    const std::unique_ptr<search::FixedSchedule> planner = make_planner(job, replay);
+    const std::vector<search::ScheduleSegment>& segments = planner->segments();
+    REQUIRE(segments.size() == 2);
+    CHECK(segments[0] == search::ScheduleSegment{0, 240, 0.5, std::nullopt});
+    CHECK(segments[1].start_step == 240);
+    CHECK(segments[1].steps == 80);
+    CHECK(segments[1].lr == doctest::Approx(0.5 - 0.4 * 79 / 160).epsilon(1e-15));
+    CHECK_FALSE(segments[1].lr_end);
+    const search::LaunchRequest warmup = planner->next_launches(1).front();
+    CHECK(warmup.id() == "warmup");
+    CHECK(warmup.lr == 0.01);
+    CHECK(warmup.steps == 80);
+    CHECK(describe_method(replay, job) == "baseline: the schedule of schedule.csv, scaled from 300 to 400 steps");
+  }
   SUBCASE("a range test launches its LRs from the lowest") {
     const std::vector<search::LaunchRequest> launches =
         make_planner(job, RunKind{RangeTestRun{search::RangeTestPlan{1e-3, 1e-1, 3, 20}}})->next_launches(3);
@@ -68,7 +94,8 @@ TEST_CASE("session::make_planner plans each kind of run with its own planner") {
 TEST_CASE("session::identity_from_json names the journal's first line when it holds no run identity") {
   const std::vector<json> bad = {json{{"dry_run", false}}, json::array(),
                                  json{{"spec", {}}, {"baseline", {{"schedule", "zigzag"}, {"lr", 1}, {"segments", nullptr}}}},
-                                 json{{"spec", {}}, {"range_test", {{"lr_min", 1e-3}}}}};
+                                 json{{"spec", {}}, {"range_test", {{"lr_min", 1e-3}}}},
+                                 json{{"spec", {}}, {"replay", {{"schedule_file", "s.csv"}, {"warmup", {{"steps", 0}, {"lr", 0}}}, {"segments", json::array()}}}}};
   for (const json& identity : bad) {
     CAPTURE(identity.dump());
     CHECK_THROWS_WITH_AS(identity_from_json(identity), doctest::Contains("journal.jsonl:1: "), spec::InputError);
