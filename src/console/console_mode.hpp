@@ -1,6 +1,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <ostream>
 #include <string>
 
@@ -20,10 +21,18 @@ enum class ConsoleMode {
 /// `--quiet` wins, then `--log-format json` ("text" or "json"), then live on a terminal, plain otherwise.
 ConsoleMode choose_console_mode(bool quiet, const std::string& log_format, bool is_terminal);
 
-/// The console observer for `mode`, writing to `out`; `clock` and `planned_compute_steps` serve the
-/// live mode's throttling and ETA.
+/// The width of the terminal a live status line is drawn on: `tty_columns` (the terminal's own, when
+/// stdout is one and says), else the `COLUMNS` environment variable (`columns_env`, may be null) when
+/// it is a whole number ≥ 2, else 80.
+int terminal_columns(std::optional<int> tty_columns, const char* columns_env);
+
+/// terminal_columns of stdout (TIOCGWINSZ) and the process's COLUMNS.
+int stdout_columns();
+
+/// The console observer for `mode`, writing to `out`; `clock`, `planned_compute_steps` and `columns`
+/// serve the live mode's throttling, ETA and width.
 std::unique_ptr<orchestrator::RunObserver> make_console_reporter(ConsoleMode mode, std::ostream& out,
                                                                  const orchestrator::Clock& clock,
-                                                                 long planned_compute_steps);
+                                                                 long planned_compute_steps, int columns);
 
 }  // namespace autolrs::console

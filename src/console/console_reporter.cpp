@@ -5,6 +5,7 @@
 #include <string>
 
 #include "search/stage_plan.hpp"
+#include "spec/input_error.hpp"
 
 namespace autolrs::console {
 
@@ -15,6 +16,9 @@ std::string format(const char* pattern, auto... values) {
   std::snprintf(text, sizeof text, pattern, values...);
   return text;
 }
+
+/// The most of a failure reason a retry's line repeats: the line stays readable, the log has the rest.
+constexpr std::size_t retry_reason_bytes = 40;
 
 std::string loss_text(const std::optional<double>& loss) { return loss ? format("%.4g", *loss) : "-"; }
 
@@ -45,6 +49,20 @@ std::optional<double> probe_end_loss(const search::LaunchRequest& request, const
   return probe->end_loss;
 }
 
+std::string retry_text(const search::LaunchRequest& request, const orchestrator::RunState& state) {
+  if (request.attempt == 0) return "";
+  std::string text = format(" (retry %d", request.attempt);
+  for (auto report = state.launches.rbegin(); report != state.launches.rend(); ++report) {
+    const search::LaunchRequest& earlier = report->request;
+    if (earlier.kind == request.kind && earlier.stage == request.stage && earlier.attempt == request.attempt - 1) {
+      const std::string& reason = report->outcome.reason;
+      text += ": " + spec::printable(std::string_view(reason).substr(0, reason.find('\n')), retry_reason_bytes);
+      break;
+    }
+  }
+  return text + ")";
+}
+
 std::string launch_label(const search::LaunchRequest& request, const orchestrator::RunState& state) {
   const int planned_stages = state.progress.planned_stages;
   const int stage_count = planned_stages > 0 ? planned_stages
@@ -52,9 +70,9 @@ std::string launch_label(const search::LaunchRequest& request, const orchestrato
   switch (request.kind) {
     case search::LaunchKind::warmup: return format("[warmup]      train %ld steps", request.steps);
     case search::LaunchKind::probe:
-      return format("[stage %d/%d] probe %d/%d%s", request.stage + 1, stage_count, request.probe + 1,
+      return format("[stage %d of %d] probe %d of %d%s", request.stage, stage_count, request.probe,
                     state.progress.stages.at(static_cast<size_t>(request.stage)).probe_count, request.decay_tail ? " decay" : "");
-    case search::LaunchKind::stage: return format("[stage %d/%d] train %ld steps", request.stage + 1, stage_count, request.steps);
+    case search::LaunchKind::stage: return format("[stage %d of %d] train %ld steps", request.stage, stage_count, request.steps);
   }
   return "?";
 }
@@ -64,7 +82,7 @@ std::string launch_line(const orchestrator::LaunchReport& report, const orchestr
   const search::LaunchOutcome& outcome = report.outcome;
   std::string line = launch_label(request, state) + format("  lr=%.3e", request.lr);
   if (request.lr_end) line += format("->%.3e", *request.lr_end);
-  if (request.attempt > 0) line += format(" (retry %d)", request.attempt);
+  line += retry_text(request, state);
   line += "  loss=" + loss_text(last_loss(outcome.train));
   if (!outcome.val.empty()) line += "  val=" + loss_text(last_loss(outcome.val));
   if (request.kind == search::LaunchKind::probe && outcome.status == search::OutcomeStatus::succeeded) {

@@ -8,13 +8,18 @@
 
 namespace autolrs::console {
 
-/// What a launch is, e.g. "[stage 2/5] probe 3/10", "[stage 2/5] train 1000 steps", "[warmup]      train 50 steps":
-/// the stage count is the planner's (planned_stages) or the job's stage plan, the probe count the
-/// search's for that stage (StageRecord::probe_count). A probe's stage must be in `state.progress`.
+/// What a launch is, e.g. "[stage 2 of 5] probe 3 of 10", "[stage 2 of 5] train 1000 steps", "[warmup]      train 50 steps":
+/// stages and probes numbered from 0, as in launch ids, errors, the table and the report; the stage
+/// count is the planner's (planned_stages) or the job's stage plan, the probe count the search's for
+/// that stage (StageRecord::probe_count). A probe's stage must be in `state.progress`.
 std::string launch_label(const search::LaunchRequest& request, const orchestrator::RunState& state);
 
-/// One line about a finished launch: stage k/N, probe j/K, LR, last loss, forecast, wall time, e.g.
-/// "[stage 1/5] probe 3/10  lr=1.000e-02  loss=0.4  val=0.5  forecast=0.3  (1.2 s)".
+/// A retried launch's " (retry N: <why the attempt before it failed>)", the reason's first line cut
+/// short (the full one is in the earlier launch's line and the journal); empty for a first attempt.
+std::string retry_text(const search::LaunchRequest& request, const orchestrator::RunState& state);
+
+/// One line about a finished launch: stage and probe, LR, retry, last loss, forecast, wall time, e.g.
+/// "[stage 1 of 5] probe 3 of 10  lr=1.000e-02  loss=0.4  val=0.5  forecast=0.3  (1.2 s)".
 std::string launch_line(const orchestrator::LaunchReport& report, const orchestrator::RunState& state);
 
 /// The run's one-line result ("autolrs: completed: 6000 model steps + ..."), then the failure and the

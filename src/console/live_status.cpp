@@ -46,6 +46,8 @@ std::string LiveStatusReporter::status_line() const {
   if (m_compute_steps > 0 && remaining > 0) {
     line += "  ETA " + format_duration(elapsed * static_cast<double>(remaining) / static_cast<double>(m_compute_steps));
   }
+  const std::size_t fits = static_cast<std::size_t>(std::max(m_columns - 1, 1));
+  if (line.size() > fits) line.resize(fits);
   return line;
 }
 
@@ -64,9 +66,10 @@ void LiveStatusReporter::redraw() {
 
 void LiveStatusReporter::on_launch_started(const search::LaunchRequest& request, int, const orchestrator::RunState& state) {
   take_state(state);
-  m_label = launch_label(request, state);
+  m_label = launch_label(request, state) + retry_text(request, state);
   m_lr = request.lr;
   m_loss.reset();
+  m_forecast.reset();
   redraw();
 }
 

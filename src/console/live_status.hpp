@@ -11,17 +11,25 @@
 namespace autolrs::console {
 
 /// On a terminal: one status line redrawn in place ("\r" then clear-to-end-of-line, no newline):
-/// the running launch (stage k/N, probe j/K), its LR, the latest loss, the latest forecast, a bar of
-/// model steps done / total, elapsed time and an ETA; finished launches' lines (launch_line) scroll
-/// above it, and the final table replaces it. Losses arriving less than `min_redraw_s` after the last
-/// redraw (on `clock`) update the state without redrawing.
+/// the latest launch (launch_label, its retry_text), its LR, its latest loss, its forecast once it
+/// finished (never an earlier launch's), a bar of model steps done / total, elapsed time and an ETA,
+/// cut to the terminal's width; finished launches' lines (launch_line) scroll above it, and the final
+/// table replaces it. Losses arriving less than `min_redraw_s` after the last redraw (on `clock`)
+/// update the state without redrawing.
 class LiveStatusReporter : public orchestrator::RunObserver {
  public:
   /// `planned_compute_steps`: steps the run trains, probes included (search::planned_compute_steps),
-  /// for the ETA = elapsed × remaining / done compute steps.
-  LiveStatusReporter(std::ostream& out, const orchestrator::Clock& clock, long planned_compute_steps,
+  /// for the ETA = elapsed × remaining / done compute steps; `columns` (≥ 2): the terminal's width,
+  /// the line is cut to columns − 1 characters, so that it never wraps (a wrapped line is not redrawn
+  /// in place).
+  LiveStatusReporter(std::ostream& out, const orchestrator::Clock& clock, long planned_compute_steps, int columns,
                      double min_redraw_s = 0.1)
-      : m_out(out), m_clock(clock), m_planned_compute_steps(planned_compute_steps), m_min_redraw_s(min_redraw_s), m_plain(out) {}
+      : m_out(out),
+        m_clock(clock),
+        m_planned_compute_steps(planned_compute_steps),
+        m_columns(columns),
+        m_min_redraw_s(min_redraw_s),
+        m_plain(out) {}
 
   void on_launch_started(const search::LaunchRequest& request, int slot, const orchestrator::RunState& state) override;
   void on_loss(const search::LaunchRequest& request, bool is_val, double loss) override;
@@ -39,6 +47,7 @@ class LiveStatusReporter : public orchestrator::RunObserver {
   std::ostream& m_out;
   const orchestrator::Clock& m_clock;
   long m_planned_compute_steps;
+  int m_columns;
   double m_min_redraw_s;
   ConsoleReporter m_plain;
 

@@ -89,7 +89,7 @@ int run_training(const spec::JobSpec& job, const RunIdentity& identity, bool res
   report::HtmlReportWriter html_report(job.run_dir, session.clock());
   const std::unique_ptr<orchestrator::RunObserver> console = console::make_console_reporter(
       console::choose_console_mode(console_options.quiet, console_options.log_format, ::isatty(STDOUT_FILENO) == 1),
-      std::cout, session.clock(), search::planned_compute_steps(job));
+      std::cout, session.clock(), search::planned_compute_steps(job), console::stdout_columns());
   const std::string resume_command =
       command + (identity.dry_run ? " --dry-run" : "") + " --run-dir " + shell_quote(job.run_dir) + " --resume";
   orchestrator::RunStatus status = orchestrator::RunStatus::running;

@@ -139,7 +139,7 @@ TEST_CASE("cli::baseline --dry-run trains every schedule as its launches (ramps:
           check_row(body[static_cast<size_t>(k)], std::to_string(k), 100 * k, 100, per_step_lr(schedule, 0.1, 100 * k, 400),
                     per_step_lr(schedule, 0.1, 100 * (k + 1), 400));
         }
-        CHECK(run.out.find("[stage 4/4] train 100 steps") != std::string::npos);
+        CHECK(run.out.find("[stage 3 of 4] train 100 steps") != std::string::npos);
       }
       const nlohmann::json summary = nlohmann::json::parse(read_text(run_dir / "summary.json"));
       CHECK(summary.at("status") == "completed");

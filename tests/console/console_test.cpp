@@ -73,18 +73,24 @@ TEST_CASE("console::ConsoleReporter prints one plain line per finished launch an
   reporter.on_launch_started(fixture.probe, 0, fixture.state());
   reporter.on_loss(fixture.probe, false, 0.9);
   reporter.on_launch_finished(fixture.report, fixture.state());
-  CHECK(out.str() == "[stage 1/5] probe 1/10  lr=1.000e-02  loss=0.5  val=0.625  forecast=0.3  (1.2 s)\n");
+  CHECK(out.str() == "[stage 0 of 5] probe 0 of 10  lr=1.000e-02  loss=0.5  val=0.625  forecast=0.3  (1.2 s)\n");
 
   SUBCASE("a failed launch says why") {
     fixture.report.outcome.status = search::OutcomeStatus::failed;
     fixture.report.outcome.reason = "exited with status 1";
     fixture.report.request = search::LaunchRequest{search::LaunchKind::stage, 1, -1, 1, 0.02, 1000, 500};
+    // The first attempt's failure, as the run saw it: the retry's line says why it runs again.
+    orchestrator::LaunchReport first_attempt = fixture.report;
+    first_attempt.request.attempt = 0;
+    first_attempt.outcome.reason = "killed after the launch timeout of 3600 s (see logs/stage-001.stderr.log)\nTraceback";
+    fixture.launches.push_back(first_attempt);
     CHECK(console::launch_line(fixture.report, fixture.state()) ==
-          "[stage 2/5] train 1000 steps  lr=2.000e-02 (retry 1)  loss=0.5  val=0.625  failed: exited with status 1  (1.2 s)");
+          "[stage 1 of 5] train 1000 steps  lr=2.000e-02 (retry 1: killed after the launch timeout of 3600 ...)  loss=0.5  val=0.625  "
+          "failed: exited with status 1  (1.2 s)");
   }
   SUBCASE("the probe count is the one the search planned for the stage") {
     fixture.progress.stages[0].probe_count = 2;  // e.g. three LR multiples, two of them clamped to one bound
-    CHECK(console::launch_label(fixture.probe, fixture.state()) == "[stage 1/5] probe 1/2");
+    CHECK(console::launch_label(fixture.probe, fixture.state()) == "[stage 0 of 5] probe 0 of 2");
   }
   SUBCASE("a probe judged by its end loss shows it, after its decay tail or at its own end") {
     search::ProbeRecord& record = fixture.progress.stages[0].probes[0];
@@ -92,10 +98,10 @@ TEST_CASE("console::ConsoleReporter prints one plain line per finished launch an
     record.end_loss_from_val = true;
     record.judged_by = search::ProbeJudgement::end_loss;
     CHECK(console::launch_line(fixture.report, fixture.state()) ==
-          "[stage 1/5] probe 1/10  lr=1.000e-02  loss=0.5  val=0.625  end=0.25 (val)  (1.2 s)");
+          "[stage 0 of 5] probe 0 of 10  lr=1.000e-02  loss=0.5  val=0.625  end=0.25 (val)  (1.2 s)");
     fixture.report.request.decay_tail = true;
     CHECK(console::launch_line(fixture.report, fixture.state()) ==
-          "[stage 1/5] probe 1/10 decay  lr=1.000e-02  loss=0.5  val=0.625  after decay=0.25 (val)  (1.2 s)");
+          "[stage 0 of 5] probe 0 of 10 decay  lr=1.000e-02  loss=0.5  val=0.625  after decay=0.25 (val)  (1.2 s)");
   }
   SUBCASE("quiet prints the one-line result only") {
     std::ostringstream quiet_out;
@@ -138,12 +144,12 @@ TEST_CASE("console::LiveStatusReporter redraws one status line in place, throttl
   ManualClock clock;
   std::ostringstream out;
   const long planned = 6000 + 10 * 600;
-  console::LiveStatusReporter reporter(out, clock, planned, 0.1);
+  console::LiveStatusReporter reporter(out, clock, planned, 200, 0.1);
   const std::string clear = "\r\033[K";
   fixture.progress.probe_steps = 0;
 
   reporter.on_launch_started(fixture.probe, 0, fixture.state(orchestrator::RunStatus::running, 0));
-  CHECK(out.str() == clear + "[stage 1/5] probe 1/10  lr=1.000e-02  [....................] 0/6000 steps  0:00");
+  CHECK(out.str() == clear + "[stage 0 of 5] probe 0 of 10  lr=1.000e-02  [....................] 0/6000 steps  0:00");
   out.str("");
 
   clock.now += 0.05;
@@ -153,7 +159,7 @@ TEST_CASE("console::LiveStatusReporter redraws one status line in place, throttl
   reporter.on_loss(fixture.probe, true, 0.7);
   CHECK(out.str().empty());  // val losses do not redraw
   reporter.on_loss(fixture.probe, false, 0.8);
-  CHECK(out.str() == clear + "[stage 1/5] probe 1/10  lr=1.000e-02  loss=0.8  [....................] 0/6000 steps  0:00");
+  CHECK(out.str() == clear + "[stage 0 of 5] probe 0 of 10  lr=1.000e-02  loss=0.8  [....................] 0/6000 steps  0:00");
   out.str("");
 
   fixture.progress.model_steps = 1500;
@@ -161,15 +167,45 @@ TEST_CASE("console::LiveStatusReporter redraws one status line in place, throttl
   clock.now += 30;
   reporter.on_launch_finished(fixture.report, fixture.state(orchestrator::RunStatus::running, 60));
   // 3000 of 12000 compute steps in 60 s: 180 s to go.
-  CHECK(out.str() == clear + "[stage 1/5] probe 1/10  lr=1.000e-02  loss=0.5  val=0.625  forecast=0.3  (1.2 s)\n" + clear +
-                         "[stage 1/5] probe 1/10  lr=1.000e-02  loss=0.8  forecast=0.3  [#####...............] 1500/6000 steps  1:00  ETA 3:00");
+  CHECK(out.str() == clear + "[stage 0 of 5] probe 0 of 10  lr=1.000e-02  loss=0.5  val=0.625  forecast=0.3  (1.2 s)\n" + clear +
+                         "[stage 0 of 5] probe 0 of 10  lr=1.000e-02  loss=0.8  forecast=0.3  [#####...............] 1500/6000 steps  1:00  ETA 3:00");
   CHECK(reporter.status_line().find("1:00  ETA 3:00") != std::string::npos);
   clock.now += 60;
   CHECK(reporter.status_line().find("2:00  ETA 6:00") != std::string::npos);
 
   out.str("");
+  reporter.on_launch_started(fixture.probe, 0, fixture.state(orchestrator::RunStatus::running, 120));
+  // The next launch runs: the finished probe's forecast is not its own.
+  CHECK(out.str() == clear + "[stage 0 of 5] probe 0 of 10  lr=1.000e-02  [#####...............] 1500/6000 steps  2:00  ETA 6:00");
+
+  out.str("");
   reporter.on_run_finished(fixture.state(orchestrator::RunStatus::completed, 120));
   CHECK(out.str().rfind(clear + "\n stage  start_step", 0) == 0);
+}
+
+TEST_CASE("console::LiveStatusReporter cuts its line to one column less than the terminal's width") {
+  Fixture fixture;
+  ManualClock clock;
+  const std::string full = "[stage 0 of 5] probe 0 of 10  lr=1.000e-02  [....................] 0/6000 steps  0:00";
+  for (const int columns : {80, 40, static_cast<int>(full.size()) + 1}) {
+    CAPTURE(columns);
+    std::ostringstream out;
+    console::LiveStatusReporter reporter(out, clock, 12000, columns, 0.1);
+    reporter.on_launch_started(fixture.probe, 0, fixture.state(orchestrator::RunStatus::running, 0));
+    CHECK(reporter.status_line() == full.substr(0, static_cast<size_t>(columns - 1)));
+    CHECK(out.str() == "\r\033[K" + full.substr(0, static_cast<size_t>(columns - 1)));
+  }
+}
+
+TEST_CASE("console::terminal_columns takes the terminal's width, else COLUMNS, else 80") {
+  CHECK(console::terminal_columns(120, "60") == 120);
+  CHECK(console::terminal_columns(std::nullopt, "60") == 60);
+  CHECK(console::terminal_columns(0, "60") == 60);
+  CHECK(console::terminal_columns(std::nullopt, nullptr) == 80);
+  CHECK(console::terminal_columns(std::nullopt, "") == 80);
+  CHECK(console::terminal_columns(std::nullopt, "wide") == 80);
+  CHECK(console::terminal_columns(std::nullopt, "60x") == 80);
+  CHECK(console::terminal_columns(std::nullopt, "1") == 80);
 }
 
 TEST_CASE("console::choose_console_mode prefers quiet, then json, then live on a terminal") {

@@ -263,6 +263,8 @@ TEST_CASE("integration: a main stage failing max_retries + 1 times stops the run
   CHECK(run.status == 1);
   const std::string message = "stage 0 failed after 2 attempt(s): exited with status 3";
   CHECK(run.out.find("autolrs: " + message) != std::string::npos);
+  CHECK(run.out.find("train 100 steps  lr=") != std::string::npos);
+  CHECK(run.out.find(" (retry 1: exited with status 3") != std::string::npos);  // why the stage runs again
   CHECK(run.err.find("once the cause is fixed, continue with: autolrs run") != std::string::npos);
   CHECK(run.err.find(" --dry-run --run-dir " + (dir / "run").string() + " --resume\n") != std::string::npos);
   json summary = read_json(dir / "run" / "summary.json");
@@ -281,8 +283,8 @@ TEST_CASE("integration: a main stage failing max_retries + 1 times stops the run
     const Finished resumed = run_dry(dir, spec, {"--resume"});
     CAPTURE(resumed.out);
     CHECK(resumed.status == 1);
-    CHECK(resumed.out.rfind("[stage 1/2] train 100 steps  lr=", 0) == 0);  // the only launch
-    CHECK(resumed.out.find("(retry 1)") != std::string::npos);
+    CHECK(resumed.out.rfind("[stage 0 of 2] train 100 steps  lr=", 0) == 0);  // the only launch
+    CHECK(resumed.out.find("(retry 1: exited with status 3") != std::string::npos);
     CHECK(resumed.out.find("] probe ") == std::string::npos);
     CHECK(resumed.out.find("autolrs: " + message) != std::string::npos);
     const std::string journal = read_text(dir / "run" / "journal.jsonl");

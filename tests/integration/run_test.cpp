@@ -148,7 +148,7 @@ TEST_CASE("autolrs run --dry-run on configs/dry-run.json completes with every ou
   CHECK(fs::file_size(run_dir / "logs" / "stage-000-probe-00.stdout.log") > 0);
   CHECK(fs::exists(run_dir / "logs" / "stage-000.stderr.log"));
   CHECK(result.out.find("autolrs: completed: 6000 model steps") != std::string::npos);
-  CHECK(result.out.find("[stage 1/9] probe 1/10") != std::string::npos);
+  CHECK(result.out.find("[stage 0 of 9] probe 0 of 10") != std::string::npos);
 }
 
 TEST_CASE("autolrs run drives a trainer of another CLI shape by its spec alone, with the exact argv") {
