@@ -1,5 +1,6 @@
 #include "process/leftover_processes.hpp"
 
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -10,6 +11,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <optional>
 #include <set>
 #include <string_view>
 #include <thread>
@@ -23,6 +25,38 @@ namespace fs = std::filesystem;
 std::string read_proc_file(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);
   return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+/// True for a kernel thread: it has no executable, and never an environment.
+bool is_kernel_thread(pid_t pid) {
+  std::error_code error;
+  (void)fs::read_symlink("/proc/" + std::to_string(pid) + "/exe", error);
+  return error == std::errc::no_such_file_or_directory;
+}
+
+/// The file's bytes; nullopt when it cannot be opened (another user's process, or gone).
+std::optional<std::string> read_readable(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return std::nullopt;
+  std::string text;
+  char buffer[4096];
+  ssize_t count;
+  while ((count = ::read(fd, buffer, sizeof buffer)) > 0) text.append(buffer, static_cast<size_t>(count));
+  ::close(fd);
+  return text;
+}
+
+/// /proc/<pid>/environ, empty when unreadable. A process caught inside execve, between taking its new
+/// memory and writing its environment there, reads as empty for a moment: a live user process whose
+/// readable environ is empty is read again a few times (5 ms apart) before it counts as having none.
+std::string read_environ(pid_t pid) {
+  const std::string path = "/proc/" + std::to_string(pid) + "/environ";
+  std::optional<std::string> environ = read_readable(path);
+  for (int retry = 0; retry < 4 && environ && environ->empty() && !is_kernel_thread(pid); ++retry) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    environ = read_readable(path);
+  }
+  return environ.value_or("");
 }
 
 /// True when the NUL-separated `environ` holds exactly `entry`.
@@ -72,7 +106,7 @@ int kill_processes_with_env(const std::vector<std::string>& entries, double wait
     if (file_name.find_first_not_of("0123456789") != std::string::npos) continue;
     const pid_t pid = static_cast<pid_t>(std::stol(file_name));
     if (spared.count(pid)) continue;
-    const std::string environ = read_proc_file(it->path() / "environ");
+    const std::string environ = read_environ(pid);
     if (!std::all_of(entries.begin(), entries.end(), [&](const std::string& entry) { return has_entry(environ, entry); })) {
       continue;
     }
