@@ -128,7 +128,7 @@ TEST_CASE("integration: the valid spec behind the bad-input table is accepted") 
 
 }  // namespace
 
-TEST_CASE("integration: a mistyped subcommand is refused with the nearest one; `autolrs help` prints the help") {
+TEST_CASE("integration: a mistyped subcommand is refused with the nearest one, and `autolrs help` prints the help") {
   TempDir dir;
   const Finished typo = autolrs::testing::run_autolrs(dir, {"runn", "job.json"});
   CHECK(typo.status == 2);

@@ -133,7 +133,7 @@ TEST_CASE("integration: a run SIGKILLed at random moments and resumed each time 
   CHECK(reference.checkpoint_names == std::set<std::string>{"step-000005400", "step-000006000"});
 }
 
-TEST_CASE("integration: SIGINT, SIGTERM and SIGHUP stop a run with 130, 143 and 129, resumably; SIGPIPE does not stop it") {
+TEST_CASE("integration: SIGINT, SIGTERM and SIGHUP stop a run with 130, 143 and 129, resumably, and SIGPIPE does not stop it") {
   TempDir dir;
   const std::string spec = slowed_dry_run_spec(dir, 0.1);
   const fs::path run_dir = dir / "run";
