@@ -26,8 +26,11 @@ struct LaunchCommand {
   std::vector<std::string> argv;           ///< argv[0] is looked up in PATH when it has no '/'
   std::map<std::string, std::string> env;  ///< merged over the inherited environment
   std::string workdir;                     ///< absolute
-  std::string stdout_log;                  ///< receives the complete raw stdout (created, truncated)
-  std::string stderr_log;                  ///< receives the complete raw stderr
+  std::string stdout_log;                  ///< receives the raw stdout (created, truncated), up to log_limit_bytes
+  std::string stderr_log;                  ///< receives the raw stderr, up to log_limit_bytes
+  /// Most bytes a log file keeps of its stream: all of a stream within it, else its first and last
+  /// halves with a line between them that says how many bytes were left out.
+  std::size_t log_limit_bytes = std::size_t{16} << 20;
   double timeout_s = 0;       ///< wall-clock limit; 0 = none
   double idle_timeout_s = 0;  ///< limit on time without any output; 0 = none
   double kill_grace_s = 5;    ///< SIGTERM to the process group, then SIGKILL after this long

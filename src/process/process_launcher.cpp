@@ -18,6 +18,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <optional>
 #include <stdexcept>
 #include <string_view>
 #include <system_error>
@@ -31,7 +32,9 @@
 #include <boost/process/io.hpp>
 #include <boost/process/pipe.hpp>
 
+#include "process/capped_log.hpp"
 #include "process/leftover_processes.hpp"
+#include "process/capped_log.hpp"
 #include "process/line_splitter.hpp"
 
 extern char** environ;
@@ -211,14 +214,26 @@ pid_t spawn(const LaunchCommand& command, const std::string& program, bp::pipe& 
   return child.id();
 }
 
-/// One output stream of a launch: the read end of its pipe, its log file and its line splitter.
+/// One output stream of a launch: the read end of its pipe, its log file (what CappedLog keeps of
+/// the stream goes there) and its line splitter.
 struct Stream {
   OutputStream kind;
   std::string log_path;
   UniqueFd log;
-  UniqueFd pipe;  ///< non-blocking; reset at end of file
+  std::optional<CappedLog> kept;  ///< set once `log` is open
+  UniqueFd pipe;                  ///< non-blocking; reset at end of file
   LineSplitter lines;
 };
+
+/// Writes all of `bytes` to the log file `fd`; throws std::system_error naming `path` on failure.
+void write_all(int fd, const std::string& path, std::string_view bytes) {
+  while (!bytes.empty()) {
+    const ssize_t written = ::write(fd, bytes.data(), bytes.size());
+    if (written < 0 && errno == EINTR) continue;
+    if (written < 0) throw std::system_error(errno, std::generic_category(), "cannot write " + path);
+    bytes.remove_prefix(static_cast<std::size_t>(written));
+  }
+}
 
 /// Opens a log file for writing (created, truncated); sets `error` on failure.
 UniqueFd open_log(const std::string& path, std::string& error) {
@@ -349,7 +364,7 @@ struct ProcessLauncher::Launch {
         break;
       }
       const std::string_view chunk(buffer.data(), static_cast<std::size_t>(count));
-      write_log(stream, chunk);
+      stream.kept->append(chunk);
       if (deliver_lines) stream.lines.feed(chunk, line_sink(stream.kind));
       total += chunk.size();
     }
@@ -360,15 +375,6 @@ struct ProcessLauncher::Launch {
   void drain(std::size_t max_bytes) {
     for (Stream& stream : streams) {
       if (stream.pipe) read_available(stream, max_bytes, phase == Phase::running);
-    }
-  }
-
-  static void write_log(Stream& stream, std::string_view bytes) {
-    while (!bytes.empty()) {
-      const ssize_t written = ::write(stream.log.get(), bytes.data(), bytes.size());
-      if (written < 0 && errno == EINTR) continue;
-      if (written < 0) throw std::system_error(errno, std::generic_category(), "cannot write " + stream.log_path);
-      bytes.remove_prefix(static_cast<std::size_t>(written));
     }
   }
 
@@ -460,14 +466,17 @@ LaunchId ProcessLauncher::start(const LaunchCommand& command, LineObserver obser
   }
 
   std::string error;
-  std::array<Stream, 2> streams{Stream{OutputStream::stdout_stream, command.stdout_log, {}, {}, {}},
-                                Stream{OutputStream::stderr_stream, command.stderr_log, {}, {}, {}}};
+  std::array<Stream, 2> streams{Stream{OutputStream::stdout_stream, command.stdout_log, {}, {}, {}, {}},
+                                Stream{OutputStream::stderr_stream, command.stderr_log, {}, {}, {}, {}}};
   std::array<bp::pipe, 2> pipes{bp::pipe(-1, -1), bp::pipe(-1, -1)};
   // The logs, the pipes and the fork are autolrs's own resources: failing them (a full disk, too many
   // open files, no memory) is an error of ours, not the trainer's outcome.
   for (std::size_t i = 0; i < streams.size(); ++i) {
     streams[i].log = open_log(streams[i].log_path, error);
     if (!streams[i].log || !make_pipe(pipes[i], error)) return not_started(LaunchEnd::launcher_error, error);
+    streams[i].kept.emplace(command.log_limit_bytes, [fd = streams[i].log.get(), path = streams[i].log_path](std::string_view bytes) {
+      write_all(fd, path, bytes);
+    });
   }
   int spawn_errno = 0;
   const pid_t pid = spawn(command, *program, pipes[0], pipes[1], error, spawn_errno);
@@ -531,9 +540,13 @@ bool ProcessLauncher::advance(Launch& launch) {
 }
 
 void ProcessLauncher::complete(Launch& launch, bool all_gone) {
-  // Pending partial last lines (the observer is not called again once it asked to stop).
+  // Pending partial last lines (the observer is not called again once it asked to stop), and the
+  // kept end of each log.
   try {
     for (Stream& stream : launch.streams) stream.lines.finish(launch.line_sink(stream.kind));
+    if (launch.end != LaunchEnd::launcher_error) {
+      for (Stream& stream : launch.streams) stream.kept->finish();
+    }
   } catch (const std::exception& failure) {
     launch.end = LaunchEnd::launcher_error;
     launch.error = failure.what();

@@ -29,7 +29,8 @@ std::optional<std::string> resolve_program(const std::string& argv0,
 /// with command.env merged over it, and cwd = command.workdir. The child gets
 /// PR_SET_PDEATHSIG(SIGKILL): it is killed when the *thread* that called start() exits, so the
 /// launcher must be used from a thread that outlives its launches (autolrs's main thread). stdout
-/// and stderr go raw to their log files as they arrive and are split into lines for the observer (at
+/// and stderr go raw to their log files as they arrive (CappedLog: beyond command.log_limit_bytes,
+/// the first and last halves, the last written when the launch ends) and are split into lines for the observer (at
 /// most process::max_line_bytes each), at most 1 MiB per stream per turn of the loop, so that one
 /// flooding launch cannot hold off the others or the checks.
 ///

@@ -280,7 +280,15 @@ TEST_CASE("process::ProcessLauncher cuts a 100 MB line without newline to the ca
   CHECK(result.succeeded());
   CHECK(lengths == std::vector<std::size_t>{max_line_bytes, 5});
   CHECK(last_line == "after");
-  CHECK(std::filesystem::file_size(dir / "stdout.log") == huge + 7);
+  // The log keeps the first and the last 8 MiB (LaunchCommand::log_limit_bytes), the trainer's last line included.
+  const std::size_t limit = orchestrator::LaunchCommand{}.log_limit_bytes;
+  const std::string marker = "\n[autolrs: " + std::to_string(huge + 7 - limit) +
+                             " bytes left out here; a log keeps the first and the last " + std::to_string(limit / 2) +
+                             " bytes of a stream]\n";
+  CHECK(std::filesystem::file_size(dir / "stdout.log") == limit + marker.size());
+  const std::string log = read_text(dir / "stdout.log");
+  CHECK(log.substr(limit / 2, marker.size()) == marker);
+  CHECK(log.substr(log.size() - 7) == "\nafter\n");
   CHECK(after.ru_maxrss - before.ru_maxrss < 50 * 1024);  // KiB: far below the line's 100 MB
 }
 
