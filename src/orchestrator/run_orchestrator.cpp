@@ -250,8 +250,10 @@ LaunchReport RunOrchestrator::report_of(const RunningLaunch& launch, const Launc
   report.stderr_log = command.stderr_log;
   LaunchOutcome& outcome = report.outcome;
   const bool ran_to_end = result.end == LaunchEnd::exited;
-  outcome.train = search::place_on_launch_axis(launch.train, request.steps, ran_to_end);
-  outcome.val = search::place_on_launch_axis(launch.val, request.steps, ran_to_end);
+  // Thinned before anything sees them: the search, the journal, losses.csv and a resume's replay
+  // all judge the same points, and a trainer printing millions of lines stores a bounded record.
+  outcome.train = search::thin_series(search::place_on_launch_axis(launch.train, request.steps, ran_to_end));
+  outcome.val = search::thin_series(search::place_on_launch_axis(launch.val, request.steps, ran_to_end));
   const bool non_finite = std::any_of(outcome.train.begin(), outcome.train.end(),
                                       [](const search::LossPoint& point) { return !std::isfinite(point.loss); });
   char text[160];

@@ -6,6 +6,26 @@
 
 namespace autolrs::search {
 
+std::vector<LossPoint> thin_series(const std::vector<LossPoint>& series, std::size_t max_points, std::size_t edge_points) {
+  const std::size_t count = series.size();
+  if (count <= max_points) return series;
+  // The middle's budget leaves one place for its first non-finite point, which says the launch broke.
+  const std::size_t middle = count - 2 * edge_points;
+  const std::size_t budget = max_points - 2 * edge_points - 1;
+  const std::size_t stride = (middle + budget - 1) / budget;
+  const auto first_non_finite = std::find_if(series.begin() + static_cast<std::ptrdiff_t>(edge_points),
+                                             series.end() - static_cast<std::ptrdiff_t>(edge_points),
+                                             [](const LossPoint& point) { return !std::isfinite(point.loss); });
+  const std::size_t non_finite_index = static_cast<std::size_t>(first_non_finite - series.begin());
+  std::vector<LossPoint> kept;
+  kept.reserve(max_points);
+  for (std::size_t i = 0; i < count; ++i) {
+    const bool edge = i < edge_points || i >= count - edge_points;
+    if (edge || (i - edge_points) % stride == 0 || i == non_finite_index) kept.push_back(series[i]);
+  }
+  return kept;
+}
+
 std::optional<double> last_finite_loss(const std::vector<LossPoint>& series) {
   for (auto it = series.rbegin(); it != series.rend(); ++it) {
     if (std::isfinite(it->loss)) return it->loss;

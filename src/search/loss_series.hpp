@@ -28,6 +28,17 @@ struct RawLoss {
 /// Points whose step numbers go backwards are dropped.
 std::vector<LossPoint> place_on_launch_axis(const std::vector<RawLoss>& losses, long launch_steps, bool ran_to_end = true);
 
+/// Most points of a launch's train or val series that the run keeps (the search, the journal,
+/// losses.csv and the report see the same kept points, so that a resume decides as the run did).
+inline constexpr std::size_t max_kept_points = 4096;
+
+/// `series` cut to at most `max_points` (≥ 2·edge_points + 1) raw points: all of a series within
+/// it; else its first and last `edge_points` (the start and end levels and the last step are judged
+/// from them), every non-finite point, and every k-th of the rest, k the smallest stride that fits.
+/// Points are kept, never averaged: a forecast sees the trainer's own noise.
+std::vector<LossPoint> thin_series(const std::vector<LossPoint>& series, std::size_t max_points = max_kept_points,
+                                   std::size_t edge_points = 32);
+
 /// The last finite loss of `series`, or nullopt when it has none (a launch's final loss).
 std::optional<double> last_finite_loss(const std::vector<LossPoint>& series);
 

@@ -224,8 +224,44 @@ TEST_CASE("integration: junk output and a 100 MB line neither break the run nor 
 #if !defined(__SANITIZE_ADDRESS__)
   CHECK(run.max_rss_kib < 200 * 1024);
 #endif
-  // The raw output still reaches the log, line and all.
-  CHECK(fs::file_size(dir / "run" / "logs" / "stage-000.stdout.log") > 100'000'000);
+  // The log keeps the first and the last 8 MiB of the output (issue 15: a 50 MB line per launch made
+  // a 451 MB run dir), and says what it left out; the simulator's last loss line is in it.
+  const fs::path log = dir / "run" / "logs" / "stage-000.stdout.log";
+  CHECK(fs::file_size(log) > 16'000'000);
+  CHECK(fs::file_size(log) < (16u << 20) + 200);
+  const std::string text = read_text(log);
+  CHECK(text.find(" bytes left out here; a log keeps the first and the last 8388608 bytes of a stream]\n") != std::string::npos);
+  CHECK(text.rfind("loss") > text.size() - 200);
+}
+
+TEST_CASE("integration: a launch that prints 10,000 loss lines is stored as at most 4096 points, and report replays it") {
+  // Issue 15: 2M loss lines per launch made a 527 MB journal and a 1.08 GB losses.csv. The search,
+  // the journal and losses.csv keep the same thinned points, so the replay decides as the run did.
+  TempDir dir;
+  json spec = small_spec();
+  spec["search"].update({{"probes_per_stage", 2}, {"first_stage_steps", 10'000}, {"max_stage_steps", 10'000}, {"probe_fraction", 0.5}});
+  spec["total_steps"] = 10'000;  // one stage: two probes of 5000 steps, then the stage (a loss line per step)
+  spec["simulator"] = json::object();
+  const Finished run = run_dry(dir, spec);
+  CAPTURE(run.out);
+  CAPTURE(run.err);
+  REQUIRE(run.status == 0);
+  std::istringstream journal(read_text(dir / "run" / "journal.jsonl"));
+  std::vector<std::size_t> stored;
+  for (std::string line; std::getline(journal, line);) {
+    const json record = json::parse(line);
+    if (record.contains("outcome")) stored.push_back(record.at("outcome").at("train").size());
+  }
+  // Each launch trains 5000 steps (the stage continues the winning probe's chain): its first and
+  // last 32 points and every 2nd of the 4936 between them, 32 + 2468 + 32.
+  CHECK(stored == std::vector<std::size_t>{2532, 2532, 2532});
+  std::istringstream csv(read_text(dir / "run" / "losses.csv"));
+  long rows = 0;
+  for (std::string line; std::getline(csv, line);) ++rows;
+  CHECK(rows == 1 + 3 * (2532 + 50));  // the header, the train points and the val points (every 100 steps)
+  const Finished report = autolrs::testing::run_autolrs(dir, {"report", (dir / "run").string()});
+  CAPTURE(report.err);
+  CHECK(report.status == 0);
 }
 
 TEST_CASE("integration: a truncated checkpoint is caught when the next launch cannot load it") {
