@@ -11,6 +11,7 @@
 
 #include "orchestrator/journal_replay.hpp"
 #include "orchestrator/launch_command.hpp"
+#include "orchestrator/resume_changes.hpp"
 #include "orchestrator/trainer_checks.hpp"
 #include "spec/input_error.hpp"
 
@@ -104,16 +105,6 @@ std::string no_loss_line(const spec::StreamSelector stream, const LaunchCommand&
   return reason;
 }
 
-/// Paths under the JSON documents where `before` and `after` differ, e.g. "/search/lr_min".
-std::string changed_paths(const nlohmann::json& before, const nlohmann::json& after) {
-  std::string paths;
-  for (const nlohmann::json& operation : nlohmann::json::diff(before, after)) {
-    if (!paths.empty()) paths += ", ";
-    paths += operation.at("path").get<std::string>();
-  }
-  return paths;
-}
-
 }  // namespace
 
 /// A launch on its way: what was prepared for it, and what its output has said so far.
@@ -158,9 +149,12 @@ void RunOrchestrator::replay_journal(search::LaunchPlanner& search) {
   if (!recorded) {
     throw spec::InputError("--resume", "no run is recorded in " + m_job.run_dir + " (run without --resume to start one)");
   }
-  if (*recorded != m_run_identity) {
-    throw spec::InputError("--resume", "the job changed since the run started (" + changed_paths(*recorded, m_run_identity) +
-                                           "); start a new run in another run_dir");
+  const ResumeChanges changes = resume_changes(*recorded, m_run_identity);
+  if (!changes.refused.empty()) {
+    std::string fields;
+    for (const std::string& field : changes.refused) fields += (fields.empty() ? "" : ", ") + field;
+    throw spec::InputError("--resume", "the job changed since the run started (" + fields +
+                                           "); start a new run in another run_dir (" + resume_accepts + ")");
   }
   // A run that stopped on a failure is resumed by running the launch whose result failed it (the
   // last result) once more: the journal records that its result is set aside, for later resumes.

@@ -9,7 +9,9 @@
 
 #include "console/console_mode.hpp"
 #include "console/range_test_lines.hpp"
+#include "orchestrator/journal_replay.hpp"
 #include "orchestrator/launch_command.hpp"
+#include "orchestrator/resume_changes.hpp"
 #include "orchestrator/run_orchestrator.hpp"
 #include "process/leftover_processes.hpp"
 #include "report/html_report_writer.hpp"
@@ -77,6 +79,12 @@ orchestrator::RunStatus RunSession::run(search::LaunchPlanner& planner, const st
   return status;
 }
 
+std::vector<std::string> RunSession::trainer_changes() const {
+  if (!m_resume) return {};
+  const std::optional<nlohmann::json> recorded = orchestrator::recorded_identity(m_journal.read_all());
+  return recorded ? orchestrator::resume_changes(*recorded, m_identity).accepted : std::vector<std::string>{};
+}
+
 void RunSession::remove_checkpoints() { m_checkpoints.remove_all_own(); }
 
 int run_training(const spec::JobSpec& job, const RunIdentity& identity, bool resume, const std::string& command,
@@ -84,6 +92,12 @@ int run_training(const spec::JobSpec& job, const RunIdentity& identity, bool res
   RunSession session(job, identity, resume);
   if (std::holds_alternative<AutoLrsRun>(identity.kind)) {
     for (const std::string& warning : job_warnings(job)) std::cerr << "autolrs: warning: " << warning << "\n";
+  }
+  const std::vector<std::string> trainer_changes = session.trainer_changes();
+  if (!trainer_changes.empty()) {
+    std::cerr << "autolrs: resuming with the trainer changed (";
+    for (size_t i = 0; i < trainer_changes.size(); ++i) std::cerr << (i > 0 ? ", " : "") << trainer_changes[i];
+    std::cerr << "); what was decided so far stands\n";
   }
   const std::unique_ptr<search::LaunchPlanner> planner = make_planner(session.job(), identity.kind);
   report::HtmlReportWriter html_report(job.run_dir, session.clock());
@@ -106,7 +120,8 @@ int run_training(const spec::JobSpec& job, const RunIdentity& identity, bool res
   switch (status) {
     case orchestrator::RunStatus::completed: return 0;
     case orchestrator::RunStatus::failed:
-      std::cerr << "autolrs: the run failed (see above); once the cause is fixed, continue with: " << resume_command << "\n";
+      std::cerr << "autolrs: the run failed (see above); once the cause is fixed, continue with: " << resume_command << "\n"
+                << "autolrs: " << orchestrator::resume_accepts << "\n";
       return 1;
     case orchestrator::RunStatus::interrupted:
     case orchestrator::RunStatus::running: break;

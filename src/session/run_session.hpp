@@ -43,6 +43,9 @@ class RunSession {
   /// orchestrator::RunOrchestrator::run.
   orchestrator::RunStatus run(search::LaunchPlanner& planner, const std::vector<orchestrator::RunObserver*>& observers);
 
+  /// On a resume, the fields of how the trainer runs that changed since the run started
+  /// (orchestrator::ResumeChanges::accepted), e.g. {"trainer.loss.pattern"}; empty otherwise.
+  std::vector<std::string> trainer_changes() const;
   /// Why the run stopped failed (a trainer check or the planner); nullopt otherwise. After run().
   const std::optional<std::string>& failure() const { return m_failure; }
   /// The signal that stopped the run (SIGINT, SIGTERM or SIGUSR1), or 0.

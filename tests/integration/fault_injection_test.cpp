@@ -303,6 +303,7 @@ TEST_CASE("integration: a main stage failing max_retries + 1 times stops the run
   CHECK(run.out.find(" (retry 1: exited with status 3") != std::string::npos);  // why the stage runs again
   CHECK(run.err.find("once the cause is fixed, continue with: autolrs run") != std::string::npos);
   CHECK(run.err.find(" --dry-run --run-dir " + (dir / "run").string() + " --resume\n") != std::string::npos);
+  CHECK(run.err.find("autolrs: --resume accepts changes to how the trainer runs: trainer.command") != std::string::npos);
   json summary = read_json(dir / "run" / "summary.json");
   CHECK(summary.at("status") == "failed");
   CHECK(summary.at("failure").get<std::string>().find(message) != std::string::npos);
@@ -329,6 +330,27 @@ TEST_CASE("integration: a main stage failing max_retries + 1 times stops the run
     CHECK(appended.find("\"type\":\"retried\"") != std::string::npos);
     CHECK(appended.find("\"type\":\"result\"") != std::string::npos);
     CHECK(read_json(dir / "run" / "summary.json").at("launches") == launches);
+  }
+  SUBCASE("--resume after the trainer is fixed runs on to the end, saying what changed") {
+    json fixed = spec;
+    fixed["simulator"].erase("crash_at_step");
+    fixed["trainer"]["timeout_s"] = 600;
+    const Finished resumed = run_dry(dir, fixed, {"--resume"});
+    CAPTURE(resumed.out);
+    CAPTURE(resumed.err);
+    CHECK(resumed.status == 0);
+    CHECK(resumed.err.find("autolrs: resuming with the trainer changed (simulator.crash_at_step, trainer.timeout_s); "
+                           "what was decided so far stands\n") != std::string::npos);
+    CHECK(read_json(dir / "run" / "summary.json").at("status") == "completed");
+  }
+  SUBCASE("--resume with the search changed is refused, naming the field as the spec spells it") {
+    json changed = spec;
+    changed["search"]["lr_min"] = 2e-4;
+    changed["simulator"].erase("crash_at_step");
+    const Finished resumed = run_dry(dir, changed, {"--resume"});
+    CHECK(resumed.status == 2);
+    CHECK(resumed.err.find("autolrs: error: --resume: the job changed since the run started (search.lr_min); start a new run "
+                           "in another run_dir (--resume accepts changes to how the trainer runs: ") != std::string::npos);
   }
 }
 

@@ -6,6 +6,7 @@
 
 #include "orchestrator/fakes.hpp"
 #include "orchestrator/launch_command.hpp"
+#include "orchestrator/resume_changes.hpp"
 #include "orchestrator/run_orchestrator.hpp"
 #include "orchestrator/run_summary.hpp"
 #include "search/autolrs_search.hpp"
@@ -247,7 +248,8 @@ TEST_CASE("orchestrator::RunOrchestrator refuses to resume a run whose job chang
     FAIL("resume with a changed job was accepted");
   } catch (const spec::InputError& error) {
     CHECK(std::string(error.what()) ==
-          "--resume: the job changed since the run started (/spec/lr_min); start a new run in another run_dir");
+          "--resume: the job changed since the run started (lr_min); start a new run in another run_dir (" +
+              std::string(orchestrator::resume_accepts) + ")");
   }
 }
 
