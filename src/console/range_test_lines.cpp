@@ -8,12 +8,13 @@ namespace autolrs::console {
 
 void RangeTestLines::on_launch_finished(const orchestrator::LaunchReport& report, const orchestrator::RunState& state) {
   const search::LaunchOutcome& outcome = report.outcome;
-  const int points = state.progress.stages.at(static_cast<size_t>(report.request.stage)).probe_count;
+  const search::StageRecord& stage = state.progress.stages.at(static_cast<size_t>(report.request.stage));
   char text[160];
-  std::snprintf(text, sizeof text, "[lr %d/%d] lr=%.3e", report.request.probe + 1, points, report.request.lr);
+  std::snprintf(text, sizeof text, "[lr %d of %d] lr=%.3e", report.request.probe, stage.probe_count, report.request.lr);
   m_out << text;
-  if (!outcome.train.empty()) {
-    std::snprintf(text, sizeof text, "  loss %.4g -> %.4g", outcome.train.front().loss, outcome.train.back().loss);
+  const std::optional<double> final_loss = search::judged_value(stage.probes.at(static_cast<size_t>(report.request.probe)));
+  if (final_loss) {
+    std::snprintf(text, sizeof text, "  final loss %.4g", *final_loss);
     m_out << text;
   }
   if (outcome.status != search::OutcomeStatus::succeeded) m_out << "  " << search::to_string(outcome.status) << ": " << outcome.reason;
@@ -36,8 +37,8 @@ void print_range_test_analysis(const search::RangeTestAnalysis& analysis, std::o
   out << "\n" << analysis.explanation << "\n";
   if (!analysis.lr_min || !analysis.lr_max) return;
   out << "suggested: lr_min = " << spec::format_number(*analysis.lr_min) << ", lr_max = " << spec::format_number(*analysis.lr_max)
-      << "\npaste into the spec:\n  \"search\": {\"lr_min\": " << spec::format_number(*analysis.lr_min)
-      << ", \"lr_max\": " << spec::format_number(*analysis.lr_max) << "}\n";
+      << "\nset these in the spec's \"search\" object (its other keys stay):\n  \"lr_min\": " << spec::format_number(*analysis.lr_min)
+      << ", \"lr_max\": " << spec::format_number(*analysis.lr_max) << "\n";
 }
 
 }  // namespace autolrs::console

@@ -278,7 +278,7 @@ std::string stage_plot(const RunState& state, const StageRecord& stage) {
       plot.add_vertical_line(probe.lr, {probe_colour, 1, 1, "2 3"}, "");
       any_pending = true;
     } else if (probe.status == ProbeStatus::succeeded) {
-      any_unjudged = true;  // a planner that judges no probe by a value: the range test
+      any_unjudged = true;  // finished, not judged yet
     } else {
       const bool diverged = probe.status == ProbeStatus::diverged;
       plot.add_top_marker(probe.lr, diverged ? Marker::triangle : Marker::cross, diverged ? diverged_colour : failed_colour,
@@ -297,7 +297,7 @@ std::string stage_plot(const RunState& state, const StageRecord& stage) {
   }
   if (!any_ok) {
     plot.add_note(stage.probes.empty() ? "no probe yet"
-                  : any_unjudged      ? "no value judged these launches (a range test: see range_test.svg)"
+                  : any_unjudged      ? "no value judged these launches yet"
                                       : "no probe result yet");
   }
   const std::string title = "Stage " + std::to_string(stage.index) + ": steps " + steps_text(stage.start_step) + "–" +

@@ -108,6 +108,11 @@ void RangeTest::record(const LaunchRequest& request, const LaunchOutcome& outcom
                  : outcome.status == OutcomeStatus::diverged ? ProbeStatus::diverged
                                                              : ProbeStatus::failed;
   probe.reason = outcome.reason;
+  if (outcome.status == OutcomeStatus::succeeded) {
+    // The final loss the analysis ranks it by: the console line, summary.json and the table agree.
+    probe.end_loss = smoothed_loss(outcome.train, true);
+    probe.judged_by = ProbeJudgement::end_loss;
+  }
   if (finished()) {
     m_record.stages.front().completed = true;
     const bool all_failed = std::all_of(m_points.begin(), m_points.end(), [](const std::optional<RangeTestPoint>& point) {

@@ -1,6 +1,7 @@
 #include <doctest/doctest.h>
 
 #include <filesystem>
+#include <cstdio>
 #include <regex>
 #include <string>
 
@@ -31,7 +32,8 @@ TEST_CASE("autolrs range-test on the dry-run config suggests bounds around the b
   REQUIRE(run.status == 0);
   CHECK(run.out.rfind("range test: 25 LRs from 1e-06 to 100, 50 steps each from scratch; run dir " + run_dir.string() + "\n", 0) == 0);
   std::smatch match;
-  REQUIRE(std::regex_search(run.out, match, std::regex(R"(\n  "search": \{"lr_min": (\S+), "lr_max": (\S+)\}\n)")));
+  REQUIRE(std::regex_search(run.out, match,
+                            std::regex(R"(\nset these in the spec's "search" object \(its other keys stay\):\n  "lr_min": (\S+), "lr_max": (\S+)\n)")));
   const double lr_min = std::stod(match[1]), lr_max = std::stod(match[2]);
   CHECK(lr_min < 0.034);
   CHECK(lr_max > 0.034);
@@ -47,6 +49,17 @@ TEST_CASE("autolrs range-test on the dry-run config suggests bounds around the b
   const nlohmann::json summary = nlohmann::json::parse(read_text(run_dir / "summary.json"));
   CHECK(summary["status"] == "completed");
   CHECK(summary["stages"][0]["probes"].size() == 25);
+  // One final loss per LR, the same in the launch's line, the table and summary.json.
+  const nlohmann::json& probe = summary["stages"][0]["probes"][3];
+  REQUIRE(probe["end_loss"].is_number());
+  char loss[32];
+  std::snprintf(loss, sizeof loss, "%.4g", probe["end_loss"].get<double>());
+  char line[96];
+  std::snprintf(line, sizeof line, "[lr 3 of 25] lr=%.3e  final loss %s  (", probe["lr"].get<double>(), loss);
+  CHECK(run.out.find(line) != std::string::npos);
+  char row[96];
+  std::snprintf(row, sizeof row, "  %10.3e  %10.4g\n", probe["lr"].get<double>(), probe["end_loss"].get<double>());
+  CHECK(run.out.find(row) != std::string::npos);
   CHECK(read_text(run_dir / "range_test.svg").find(">lr_max ") != std::string::npos);
 
   SUBCASE("the run dir is not reused") {
