@@ -400,7 +400,9 @@ void AutoLrsSearch::choose_stage_lr() {
   }
   stage.winner_probe = *winner;
   stage.lr = stage.probes[static_cast<size_t>(*winner)].lr;
-  stage.posterior = m_stage->optimizer.posterior(64);
+  // The GP is shown only where it chose the probes' LRs: a stage that tried fixed multiples of the
+  // last LR was not decided by it, and a GP over its few points would suggest otherwise.
+  if (m_stage->design.empty()) stage.posterior = m_stage->optimizer.posterior(64);
   m_stage.reset();
   m_main_launch_due = true;
   m_main_attempt = 0;

@@ -135,7 +135,9 @@ struct StageRecord {
   /// LRs the stage launch was abandoned at, in order (it diverged, or a first stage made no progress:
   /// see SearchStrategy); each time the stage was retried at the next best probe's LR.
   std::vector<double> abandoned_lrs;
-  std::vector<numerics::PosteriorPoint> posterior;  ///< GP posterior when the LR was chosen
+  /// The GP posterior when the LR was chosen, for a stage whose probe LRs the GP proposed; empty for
+  /// one that tried fixed LRs (later stagewise stages) or was not searched by a GP.
+  std::vector<numerics::PosteriorPoint> posterior;
   int attempts = 0;          ///< stage launches made
   bool completed = false;
   std::optional<double> final_loss;      ///< last finite train loss of the stage launch

@@ -511,6 +511,9 @@ TEST_CASE("search::AutoLrsSearch with the stagewise preset judges probes after d
     CHECK(first.probe_count == 4);
     CHECK_FALSE(last.decay_tails);
     CHECK(last.probe_count == 3);
+    // The GP proposed stage 0's LRs, so its posterior is kept for the report; stage 1's were fixed.
+    CHECK(first.posterior.size() == 64);
+    CHECK(last.posterior.empty());
     CHECK(last.probes[2].judged_by == search::ProbeJudgement::end_loss);
     CHECK(last.winner_probe == 2);
     CHECK(*last.probes[2].end_loss == launches[11].lr);
