@@ -334,21 +334,33 @@ void SvgPlot::add_note(const std::string& text) {
                "\" class=\"note\" text-anchor=\"middle\">" + escape_html(text) + "</text>\n";
 }
 
+std::vector<std::string> tick_labels(const std::vector<double>& ticks, bool counts) {
+  std::vector<std::string> labels;
+  for (int significant = 3; significant <= 10; ++significant) {
+    labels.clear();
+    for (double tick : ticks) labels.push_back(counts ? format_count(tick) : format_number(tick, significant));
+    if (counts || std::adjacent_find(labels.begin(), labels.end()) == labels.end()) break;
+  }
+  return labels;
+}
+
 std::string SvgPlot::axes() const {
   std::string grid, labels;
   const auto x_ticks = m_x.kind == AxisKind::log ? log_ticks(m_x.lo, m_x.hi) : linear_ticks(m_x.lo, m_x.hi, 8);
-  for (double tick : x_ticks) {
-    const double at = m_x_scale.px(tick);
+  const std::vector<std::string> x_labels = tick_labels(x_ticks, m_x.counts);
+  for (std::size_t i = 0; i < x_ticks.size(); ++i) {
+    const double at = m_x_scale.px(x_ticks[i]);
     grid += "M" + px(at) + " " + px(m_top) + "V" + px(m_bottom);
-    labels += "<text x=\"" + px(at) + "\" y=\"" + px(m_bottom + 16) + "\" text-anchor=\"middle\">" +
-              escape_html(m_x.counts ? format_count(tick) : format_number(tick)) + "</text>\n";
+    labels += "<text x=\"" + px(at) + "\" y=\"" + px(m_bottom + 16) + "\" text-anchor=\"middle\">" + escape_html(x_labels[i]) +
+              "</text>\n";
   }
   const auto y_ticks = m_y.kind == AxisKind::log ? log_ticks(m_y.lo, m_y.hi) : linear_ticks(m_y.lo, m_y.hi, 6);
-  for (double tick : y_ticks) {
-    const double at = m_y_scale.px(tick);
+  const std::vector<std::string> y_labels = tick_labels(y_ticks, m_y.counts);
+  for (std::size_t i = 0; i < y_ticks.size(); ++i) {
+    const double at = m_y_scale.px(y_ticks[i]);
     grid += "M" + px(m_left) + " " + px(at) + "H" + px(m_right);
-    labels += "<text x=\"" + px(m_left - 6) + "\" y=\"" + px(at + 4) + "\" text-anchor=\"end\">" +
-              escape_html(m_y.counts ? format_count(tick) : format_number(tick)) + "</text>\n";
+    labels += "<text x=\"" + px(m_left - 6) + "\" y=\"" + px(at + 4) + "\" text-anchor=\"end\">" + escape_html(y_labels[i]) +
+              "</text>\n";
   }
   std::string svg = "<path d=\"" + grid + "\" class=\"grid\"/>\n";
   svg += "<rect x=\"" + px(m_left) + "\" y=\"" + px(m_top) + "\" width=\"" + px(m_right - m_left) + "\" height=\"" +

@@ -27,6 +27,11 @@ std::string format_number(double value, int significant = 3);
 /// A count (of steps) for tick labels: "950", "12k", "1.5k", "2.5M".
 std::string format_count(double value);
 
+/// Tick labels that tell neighbouring ticks apart: format_number with the fewest significant digits,
+/// from 3 up to 10, at which no two neighbours read the same (a narrow loss range needs more than 3:
+/// "0.07515", "0.0752", "0.07525"); format_count for `counts`.
+std::vector<std::string> tick_labels(const std::vector<double>& ticks, bool counts);
+
 struct Point {
   double x = 0, y = 0;
 };

@@ -44,6 +44,18 @@ TEST_CASE("report::format_number writes plain decimals in a middle range and pow
   CHECK(format_number(0.0316228, 4) == "0.03162");
 }
 
+TEST_CASE("report::tick_labels takes as many digits as neighbouring ticks need to differ") {
+  using Labels = std::vector<std::string>;
+  CHECK(tick_labels({0.1, 0.2, 0.3}, false) == Labels{"0.1", "0.2", "0.3"});
+  // A narrow loss range: with three digits the ticks read 0.0751, 0.0751, 0.0752, 0.0752, ...
+  CHECK(tick_labels(linear_ticks(0.07512, 0.07528, 6), false) ==
+        Labels{"0.07512", "0.07514", "0.07516", "0.07518", "0.0752", "0.07522", "0.07524", "0.07526", "0.07528"});
+  CHECK(tick_labels({0.07512, 0.07513}, false) == Labels{"0.07512", "0.07513"});
+  CHECK(tick_labels({0.075121, 0.075122}, false) == Labels{"0.075121", "0.075122"});
+  CHECK(tick_labels({1000, 2000}, true) == Labels{"1000", "2000"});
+  CHECK(tick_labels({}, false).empty());
+}
+
 TEST_CASE("report::format_count abbreviates large step counts") {
   CHECK(format_count(0) == "0");
   CHECK(format_count(950) == "950");
