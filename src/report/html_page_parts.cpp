@@ -36,6 +36,7 @@ svg .mark{font-size:11px;font-weight:600}
 svg .note{font-size:14px;fill:#7a838c}
 svg .grid{stroke:#e6e9ed;stroke-width:1;fill:none}
 svg .frame{fill:none;stroke:#aab2bb;stroke-width:1}
+.remarks{margin:6px 6px 0;padding-left:18px;font-size:12.5px;color:#3b444d}
 .legend{display:flex;flex-wrap:wrap;gap:4px 18px;margin:2px 6px 0;font-size:12.5px;color:#3b444d}
 .key{display:inline-flex;align-items:center;gap:6px}
 .swatch{display:inline-block;width:22px;height:0}
@@ -89,10 +90,17 @@ void Legend::marker(const std::string& label, Marker marker, const std::string& 
           escape_html(label) + "</span>";
 }
 
-std::string figure(const std::string& title, const std::string& svg, const Legend& legend, const std::string& note) {
+std::string figure(const std::string& title, const std::string& svg, const Legend& legend, const std::string& note,
+                   const std::vector<std::string>& remarks) {
   std::string html = "<figure>\n<figcaption><span class=\"plot-title\">" + escape_html(title) + "</span>";
   if (!note.empty()) html += " <span class=\"plot-note\">" + escape_html(note) + "</span>";
-  html += "</figcaption>\n" + svg + "<div class=\"legend\">" + legend.html + "</div>\n</figure>\n";
+  html += "</figcaption>\n" + svg + "<div class=\"legend\">" + legend.html + "</div>\n";
+  if (!remarks.empty()) {
+    html += "<ul class=\"remarks\">\n";
+    for (const std::string& remark : remarks) html += "<li>" + escape_html(remark) + "</li>\n";
+    html += "</ul>\n";
+  }
+  html += "</figure>\n";
   return html;
 }
 

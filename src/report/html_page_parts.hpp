@@ -34,8 +34,10 @@ struct Legend {
   void marker(const std::string& label, Marker marker, const std::string& colour);
 };
 
-/// A plot as a <figure>: its title and optional note, the <svg>, the legend.
-std::string figure(const std::string& title, const std::string& svg, const Legend& legend, const std::string& note = "");
+/// A plot as a <figure>: its title and optional note, the <svg>, the legend, then `remarks` as a
+/// visible list (escaped), e.g. why launches failed.
+std::string figure(const std::string& title, const std::string& svg, const Legend& legend, const std::string& note = "",
+                   const std::vector<std::string>& remarks = {});
 
 /// A whole self-contained page: the shared style sheet plus `extra_css` inline, no script; `title`
 /// is escaped, `body` is HTML put inside <main>.

@@ -260,6 +260,7 @@ std::string stage_plot(const RunState& state, const StageRecord& stage) {
     legend.band("±2σ", "rgba(204,121,167,0.35)");
   }
   bool any_ok = false, any_failed = false, any_diverged = false, any_pending = false, any_unjudged = false;
+  std::vector<std::string> remarks;
   for (const search::ProbeRecord& probe : stage.probes) {
     const std::string name = "probe " + std::to_string(probe.index) + ": lr " + format_number(probe.lr, 4) +
                              (probe.rounds > 0 ? ", " + std::to_string(probe.rounds) + " round(s), " +
@@ -281,11 +282,27 @@ std::string stage_plot(const RunState& state, const StageRecord& stage) {
       any_unjudged = true;  // finished, not judged yet
     } else {
       const bool diverged = probe.status == ProbeStatus::diverged;
-      plot.add_top_marker(probe.lr, diverged ? Marker::triangle : Marker::cross, diverged ? diverged_colour : failed_colour,
-                          name + ", " + search::to_string(probe.status) + ": " + probe.reason);
+      const std::string why = name + ", " + search::to_string(probe.status) + ": " + probe.reason;
+      plot.add_top_marker(probe.lr, diverged ? Marker::triangle : Marker::cross, diverged ? diverged_colour : failed_colour, why);
+      remarks.push_back(why);
       (diverged ? any_diverged : any_failed) = true;
     }
   }
+  // LRs the stage launch gave up (it diverged or made no progress there), each with why.
+  for (const double lr : stage.abandoned_lrs) {
+    const std::string label = "abandoned lr " + format_number(lr, 4);
+    plot.add_vertical_line(lr, {diverged_colour, 1.5, 1, "2 2"}, label);
+    std::string why = label;
+    for (const orchestrator::LaunchReport& launch : state.launches) {
+      const search::LaunchRequest& request = launch.request;
+      if (request.kind == search::LaunchKind::stage && request.stage == stage.index && request.lr == lr &&
+          launch.outcome.status != search::OutcomeStatus::succeeded) {
+        why += ": the stage launch at it " + std::string(search::to_string(launch.outcome.status)) + " (" + launch.outcome.reason + ")";
+      }
+    }
+    remarks.push_back(why + "; the stage went on at the next best probe's LR");
+  }
+  if (!stage.abandoned_lrs.empty()) legend.line("abandoned LR", {diverged_colour, 1.5, 1, "2 2"});
   if (any_ok) legend.marker(by_end_loss ? "probe" : "probe forecast ±2σ", Marker::circle, train_colour);
   if (any_failed) legend.marker("failed (drawn at top)", Marker::cross, failed_colour);
   if (any_diverged) legend.marker("diverged (drawn at top)", Marker::triangle, diverged_colour);
@@ -305,7 +322,7 @@ std::string stage_plot(const RunState& state, const StageRecord& stage) {
   const std::string note = std::to_string(stage.probes.size()) + (stage.probes.size() == 1 ? " probe of " : " probes of ") +
                            steps_text(stage.probe_steps) + " steps";
   return figure(title, plot.render("stage " + std::to_string(stage.index) + " probes: " + y_label + " against learning rate"),
-                legend, note);
+                legend, note, remarks);
 }
 
 std::string stage_state(const RunState& state, const StageRecord& stage, bool is_last) {
@@ -322,21 +339,25 @@ std::string stage_table(const RunState& state) {
     const search::WarmupRecord& warmup = *progress.warmup;
     rows += "<tr><td>warmup</td><td>0</td><td>" + steps_text(warmup.steps) + "</td><td>" + format_number(warmup.lr, 4) +
             "</td><td>–</td><td>" + number_or_dash(warmup.final_loss) + "</td><td>" + number_or_dash(warmup.final_val_loss) +
-            "</td><td>" + (warmup.completed ? "trained" : "training") + "</td></tr>\n";
+            "</td><td>" + (warmup.completed ? "trained" : "training") + "</td><td>" +
+            (warmup.attempts > 1 ? std::to_string(warmup.attempts) + " attempts" : "") + "</td></tr>\n";
   }
   for (const StageRecord& stage : progress.stages) {
     int ok = 0;
     for (const search::ProbeRecord& probe : stage.probes) ok += probe.status == ProbeStatus::succeeded;
     const std::string probes = stage.probe_steps == 0 ? "none (reused LR)" : std::to_string(ok) + "/" + std::to_string(stage.probes.size());
     const std::string row_state = stage_state(state, stage, &stage == &progress.stages.back());
+    std::string notes;
+    if (stage.attempts > 1) notes += std::to_string(stage.attempts) + " attempts";
+    for (const double lr : stage.abandoned_lrs) notes += std::string(notes.empty() ? "" : "; ") + "abandoned lr " + format_number(lr, 4);
     rows += "<tr class=\"" + row_state + "\"><td>" + std::to_string(stage.index) + "</td><td>" + steps_text(stage.start_step) +
             "</td><td>" + steps_text(stage.steps) + "</td><td>" + number_or_dash(stage.lr) + "</td><td>" + probes +
             "</td><td>" + number_or_dash(stage.final_loss) + "</td><td>" + number_or_dash(stage.final_val_loss) +
-            "</td><td>" + row_state + "</td></tr>\n";
+            "</td><td>" + row_state + "</td><td>" + escape_html(notes) + "</td></tr>\n";
   }
-  if (rows.empty()) rows = "<tr><td colspan=\"8\" class=\"empty\">no stage has started yet</td></tr>\n";
+  if (rows.empty()) rows = "<tr><td colspan=\"9\" class=\"empty\">no stage has started yet</td></tr>\n";
   return "<table>\n<thead><tr><th>stage</th><th>start step</th><th>steps</th><th>LR</th><th>probes ok/total</th>"
-         "<th>final loss</th><th>val loss</th><th>state</th></tr></thead>\n<tbody>\n" + rows + "</tbody>\n</table>\n";
+         "<th>final loss</th><th>val loss</th><th>state</th><th>notes</th></tr></thead>\n<tbody>\n" + rows + "</tbody>\n</table>\n";
 }
 
 std::string totals(const RunState& state) {
@@ -356,6 +377,7 @@ std::string totals(const RunState& state) {
   html += card("model steps", steps_text(progress.model_steps) + " <small>of " + steps_text(state.job.total_steps) + "</small>");
   html += card("stages trained", std::to_string(completed) + " <small>of " + std::to_string(planned) + "</small>");
   html += card("probe steps", steps_text(progress.probe_steps));
+  html += card("discarded steps", steps_text(progress.discarded_steps));
   html += card("probe steps / training step", printf_text("%.2f", overhead));
   html += card("wall time", duration_text(state.wall_time_s));
   html += card("launches", std::to_string(state.launches.size()));

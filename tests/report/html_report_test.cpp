@@ -120,9 +120,9 @@ TEST_CASE("report::render_html_report draws one svg per plot: schedule, loss, an
   CHECK(html.find("<svg id=\"stage-1\"") != std::string::npos);
   SUBCASE("the stage table has a row per stage with its LR, probes and losses") {
     CHECK(html.find("<tr class=\"trained\"><td>0</td><td>0</td><td>400</td><td>0.03</td><td>2/3</td><td>0.75</td><td>0.81</td>"
-                    "<td>trained</td></tr>") != std::string::npos);
+                    "<td>trained</td><td></td></tr>") != std::string::npos);
     CHECK(html.find("<tr class=\"probing\"><td>1</td><td>400</td><td>600</td><td>–</td><td>1/2</td><td>–</td><td>–</td>"
-                    "<td>probing</td></tr>") != std::string::npos);
+                    "<td>probing</td><td></td></tr>") != std::string::npos);
   }
   SUBCASE("the totals show steps, overhead, wall time and status") {
     CHECK(html.find("<span class=\"status running\">running</span>") != std::string::npos);
@@ -139,6 +139,31 @@ TEST_CASE("report::render_html_report draws one svg per plot: schedule, loss, an
     CHECK(html.find("probe 2: lr 0.9, diverged: exited with status 1 &lt;see log&gt;") != std::string::npos);
     CHECK(html.find("running probe") != std::string::npos);
   }
+  SUBCASE("why a probe failed is visible text under its stage's plot, not only a tooltip") {
+    CHECK(html.find("<ul class=\"remarks\">\n<li>probe 2: lr 0.9, diverged: exited with status 1 &lt;see log&gt;</li>\n</ul>") !=
+          std::string::npos);
+  }
+}
+
+TEST_CASE("report::render_html_report shows a stage's abandoned LR and retries in its plot and table, and discarded steps") {
+  const spec::JobSpec job = job_for_tests();
+  search::SearchRecord progress = two_stages();
+  search::StageRecord& first = progress.stages[0];
+  first.abandoned_lrs = {0.5};
+  first.attempts = 2;
+  progress.discarded_steps = 120;
+  LaunchReport abandoned = launch(LaunchKind::stage, 0, -1, 0, 400, {2.0, 30.0});
+  abandoned.request.lr = 0.5;
+  abandoned.outcome.status = search::OutcomeStatus::diverged;
+  abandoned.outcome.reason = "loss diverged (30)";
+  const RunState state{job, progress, {abandoned}, RunStatus::running, 12.5, "", std::nullopt};
+  const std::string html = render_html_report(state);
+  check_self_contained(html);
+  CHECK(html.find("<td>trained</td><td>2 attempts; abandoned lr 0.5</td></tr>") != std::string::npos);
+  CHECK(html.find("abandoned LR") != std::string::npos);  // the legend
+  CHECK(html.find("<li>abandoned lr 0.5: the stage launch at it diverged (loss diverged (30)); the stage went on at the next "
+                  "best probe&#39;s LR</li>") != std::string::npos);
+  CHECK(html.find("<div class=\"label\">discarded steps</div><div class=\"value\">120</div>") != std::string::npos);
 }
 
 TEST_CASE("report::render_html_report labels end-loss probes as the search judged them: after the decay tail or at their end") {
