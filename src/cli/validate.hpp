@@ -12,9 +12,10 @@ struct ValidateOptions {
   std::string spec_path;
   std::string run_dir;  ///< overrides the spec's run_dir when not empty
   bool dry_run = false;
+  bool launch = false;  ///< then run the trainer check (session::run_trainer_check)
 };
 
-/// `autolrs validate job.json [--dry-run] [--run-dir DIR]`.
+/// `autolrs validate job.json [--dry-run] [--run-dir DIR] [--launch]`.
 CLI::App* setup_validate(CLI::App& parent, ValidateOptions& options);
 
 /// Loads the job as `autolrs run` would and checks it without creating anything

@@ -94,7 +94,7 @@ std::string launch_line(const orchestrator::LaunchReport& report, const orchestr
                probe.status != search::ProbeStatus::diverged && probe.forecast) {
       // Judged by it, or (awaiting its decay tail) not judged yet: the forecast says where it heads.
       line += format("  forecast=%.4g%s", probe.forecast->prediction, probe.forecast_from_val ? " (val)" : "");
-    } else {
+    } else if (probe.status != search::ProbeStatus::succeeded || !probe.reason.empty()) {
       line += std::string("  ") + search::to_string(probe.status) + ": " + probe.reason;
     }
   }

@@ -45,6 +45,10 @@ nlohmann::json kind_json(const RangeTestRun& range_test) {
   return {{"lr_min", plan.lr_low}, {"lr_max", plan.lr_high}, {"points", plan.points}, {"steps", plan.steps}};
 }
 
+nlohmann::json kind_json(const TrainerCheckRun& check) {
+  return {{"lr_high", check.plan.lr_high}, {"lr_low", check.plan.lr_low}, {"steps", check.plan.steps}};
+}
+
 BaselineRun baseline_from_json(const nlohmann::json& json) {
   BaselineRun baseline;
   const std::string name = json.at("schedule").get<std::string>();
@@ -74,6 +78,11 @@ RangeTestRun range_test_from_json(const nlohmann::json& json) {
                                             json.at("points").get<int>(), json.at("steps").get<long>()}};
 }
 
+TrainerCheckRun trainer_check_from_json(const nlohmann::json& json) {
+  return TrainerCheckRun{search::TrainerCheckPlan{json.at("lr_high").get<double>(), json.at("lr_low").get<double>(),
+                                                  json.at("steps").get<long>()}};
+}
+
 }  // namespace
 
 nlohmann::json identity_json(const RunIdentity& identity) {
@@ -81,6 +90,7 @@ nlohmann::json identity_json(const RunIdentity& identity) {
   if (const auto* baseline = std::get_if<BaselineRun>(&identity.kind)) json["baseline"] = kind_json(*baseline);
   if (const auto* replay = std::get_if<ReplayRun>(&identity.kind)) json["replay"] = kind_json(*replay);
   if (const auto* range_test = std::get_if<RangeTestRun>(&identity.kind)) json["range_test"] = kind_json(*range_test);
+  if (const auto* check = std::get_if<TrainerCheckRun>(&identity.kind)) json["trainer_check"] = kind_json(*check);
   return json;
 }
 
@@ -91,6 +101,7 @@ RunIdentity identity_from_json(const nlohmann::json& json) {
     if (json.contains("baseline")) identity.kind = baseline_from_json(json.at("baseline"));
     if (json.contains("replay")) identity.kind = replay_from_json(json.at("replay"));
     if (json.contains("range_test")) identity.kind = range_test_from_json(json.at("range_test"));
+    if (json.contains("trainer_check")) identity.kind = trainer_check_from_json(json.at("trainer_check"));
     return identity;
   } catch (const nlohmann::json::exception& error) {
     throw spec::InputError(identity_field(), std::string("malformed run identity: ") + error.what());
@@ -117,6 +128,10 @@ std::unique_ptr<search::RangeTest> make_planner(const spec::JobSpec&, const Rang
   return std::make_unique<search::RangeTest>(kind.plan);
 }
 
+std::unique_ptr<search::TrainerCheck> make_planner(const spec::JobSpec&, const TrainerCheckRun& kind) {
+  return std::make_unique<search::TrainerCheck>(kind.plan);
+}
+
 std::unique_ptr<search::LaunchPlanner> make_planner(const spec::JobSpec& job, const RunKind& kind) {
   return std::visit([&](const auto& typed) -> std::unique_ptr<search::LaunchPlanner> { return make_planner(job, typed); },
                     kind);
@@ -135,6 +150,7 @@ std::string describe_method(const RunKind& kind, const spec::JobSpec& job) {
            spec::format_number(baseline->schedule.peak_lr);
   }
   if (std::holds_alternative<RangeTestRun>(kind)) return "LR range test";
+  if (std::holds_alternative<TrainerCheckRun>(kind)) return "trainer check";
   return "";
 }
 

@@ -3,11 +3,14 @@
 #include <unistd.h>
 
 #include <csignal>
+#include <cstdlib>
 #include <filesystem>
 #include <iostream>
 #include <memory>
+#include <system_error>
 
 #include "console/console_mode.hpp"
+#include "console/console_reporter.hpp"
 #include "console/range_test_lines.hpp"
 #include "orchestrator/journal_replay.hpp"
 #include "orchestrator/launch_command.hpp"
@@ -155,6 +158,68 @@ int run_range_test(const spec::JobSpec& job, bool dry_run, const search::RangeTe
   storage::write_file_atomically(plot, report::range_test_svg(analysis));
   out << "plot: " << plot << "\n";
   return analysis.lr_max ? 0 : 1;
+}
+
+namespace {
+
+/// The trainer check's console: each finished launch's line and the checks' warnings, counted.
+class TrainerCheckLines : public orchestrator::RunObserver {
+ public:
+  explicit TrainerCheckLines(std::ostream& out) : m_plain(out) {}
+  void on_launch_finished(const orchestrator::LaunchReport& report, const orchestrator::RunState& state) override {
+    m_plain.on_launch_finished(report, state);
+  }
+  void on_warning(const std::string& message, const orchestrator::RunState& state) override {
+    ++warnings;
+    m_plain.on_warning(message, state);
+  }
+  int warnings = 0;
+
+ private:
+  console::ConsoleReporter m_plain;
+};
+
+}  // namespace
+
+int run_trainer_check(const spec::JobSpec& spec_job, bool dry_run, std::ostream& out) {
+  // A new folder of its own: the check never touches a run, nor another check.
+  const std::filesystem::path run_dir(spec_job.run_dir);
+  std::filesystem::create_directories(run_dir.parent_path());
+  std::string folder = (run_dir.parent_path() / (run_dir.filename().string() + "-check.XXXXXX")).string();
+  if (::mkdtemp(folder.data()) == nullptr) {
+    throw std::system_error(errno, std::generic_category(), "cannot create a folder for the trainer check beside " + spec_job.run_dir);
+  }
+  spec::JobSpec job = spec_job;
+  job.run_dir = folder;
+  const TrainerCheckRun kind{search::default_trainer_check_plan(job)};
+  const search::TrainerCheckPlan& plan = kind.plan;
+  out << "trainer check: " << plan.steps << " steps at lr " << spec::format_number(plan.lr_high) << " and at lr "
+      << spec::format_number(plan.lr_low) << " from " << job.initial_checkpoint.value_or("scratch") << ", then "
+      << plan.steps << " at lr " << spec::format_number(plan.lr_low) << " continuing the first; in " << folder << "\n";
+  TrainerCheckLines lines(out);
+  std::optional<std::string> failure;
+  int stop_signal = 0;
+  {
+    RunSession session(job, RunIdentity{job.source, dry_run, kind}, false);
+    const std::unique_ptr<search::TrainerCheck> planner = make_planner(session.job(), kind);
+    session.run(*planner, {&lines});
+    session.remove_checkpoints();
+    failure = session.failure();
+    stop_signal = session.stop_signal();
+  }
+  if (stop_signal != 0) {
+    std::cerr << "autolrs: trainer check interrupted; its logs are in " << folder << "/logs\n";
+    return 128 + stop_signal;
+  }
+  if (failure) {
+    std::cerr << "autolrs: the trainer check failed: " << *failure << "\nautolrs: its logs are in " << folder << "/logs\n";
+    return 1;
+  }
+  std::filesystem::remove_all(folder);
+  out << "trainer check passed: every launch printed losses the patterns match and wrote {save_checkpoint}; "
+         "nothing suggests the trainer ignores {lr} or {load_checkpoint}"
+      << (lines.warnings > 0 ? " (" + std::to_string(lines.warnings) + " warning(s) above)" : std::string()) << "\n";
+  return 0;
 }
 
 }  // namespace autolrs::session

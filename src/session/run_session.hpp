@@ -93,4 +93,11 @@ int run_training(const spec::JobSpec& job, const RunIdentity& identity, bool res
 /// when interrupted. Throws spec::InputError for an unusable run directory.
 int run_range_test(const spec::JobSpec& job, bool dry_run, const search::RangeTestPlan& plan, std::ostream& out);
 
+/// `autolrs validate --launch`: runs the trainer check (search::default_trainer_check_plan) in a new
+/// folder beside the job's run dir (`<run_dir>-check.XXXXXX`), printing a line per launch to `out`
+/// and the run's trainer checks' warnings. Passed: the folder is removed, 0. Failed (a launch failed,
+/// or a trainer check stopped it): the message on stderr, the folder kept without its checkpoints
+/// for its logs, 1. Interrupted: 128 + signal.
+int run_trainer_check(const spec::JobSpec& job, bool dry_run, std::ostream& out);
+
 }  // namespace autolrs::session

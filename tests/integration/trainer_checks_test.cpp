@@ -227,3 +227,77 @@ TEST_CASE("integration: when the first two launches of a stage fail the same way
                             "path of {save_checkpoint}"));
   }
 }
+
+namespace {
+
+/// `autolrs validate <spec> --launch` on the trainer with `flaw`.
+Finished check(const TempDir& dir, const json& spec) {
+  return autolrs::testing::run_autolrs(dir, {"validate", autolrs::testing::write_spec(dir, spec), "--launch"});
+}
+
+/// The trainer-check folders beside the run dir.
+std::vector<fs::path> check_folders(const TempDir& dir) {
+  std::vector<fs::path> folders;
+  for (const auto& entry : fs::directory_iterator(dir.path())) {
+    if (entry.path().filename().string().starts_with("run-check.")) folders.push_back(entry.path());
+  }
+  return folders;
+}
+
+}  // namespace
+
+TEST_CASE("integration: validate --launch passes a healthy trainer in three launches and leaves nothing behind") {
+  TempDir dir;
+  const Finished finished = check(dir, flawed_spec(dir, "none"));
+  CAPTURE(finished.out);
+  CAPTURE(finished.err);
+  CHECK(finished.status == 0);
+  CHECK(contains(finished.out, "trainer check: 20 steps at lr 0.01 and at lr 0.001 from scratch, then 20 at lr 0.001 "
+                               "continuing the first; in " + (dir / "run-check.").string()));
+  CHECK(contains(finished.out, "[stage 0 of 1] probe 0 of 2  lr=1.000e-02  loss="));
+  CHECK(contains(finished.out, "[stage 0 of 1] probe 1 of 2  lr=1.000e-03  loss="));
+  CHECK(contains(finished.out, "[stage 0 of 1] train 20 steps  lr=1.000e-03  loss="));
+  CHECK(contains(finished.out, "\ntrainer check passed: every launch printed losses the patterns match and wrote {save_checkpoint}"));
+  CHECK(!contains(finished.out, "warning"));
+  CHECK(check_folders(dir).empty());
+  CHECK(!fs::exists(dir / "run"));  // the run dir is never touched
+}
+
+TEST_CASE("integration: validate --launch finds each trainer flaw in its three launches, exit 1, naming the cause and keeping the logs") {
+  const std::pair<std::string, std::string> cases[] = {
+      {"ignore-lr", "autolrs: the trainer check failed: the trainer does not seem to use {lr}"},
+      {"no-resume", "autolrs: the trainer check failed: the trainer does not seem to load its checkpoint"},
+      {"npz", "no checkpoint written at "},
+      {"missing-module", "ModuleNotFoundError"},
+  };
+  for (const auto& [flaw, message] : cases) {
+    CAPTURE(flaw);
+    TempDir dir;
+    const Finished finished = check(dir, flawed_spec(dir, flaw));
+    CAPTURE(finished.out);
+    CAPTURE(finished.err);
+    CHECK(finished.status == 1);
+    CHECK(contains(finished.err, message));
+    const std::vector<fs::path> folders = check_folders(dir);
+    REQUIRE(folders.size() == 1);
+    CHECK(contains(finished.err, "autolrs: its logs are in " + (folders[0] / "logs").string() + "\n"));
+    CHECK(fs::exists(folders[0] / "logs" / "stage-000-probe-00.stdout.log"));
+    CHECK(fs::is_empty(folders[0] / "checkpoints"));
+  }
+}
+
+TEST_CASE("integration: validate --launch warns of a val_loss pattern that never matches, and fails on it when judged by val loss") {
+  TempDir dir;
+  json spec = flawed_spec(dir, "val-elsewhere");
+  const Finished warned = check(dir, spec);
+  CAPTURE(warned.out);
+  CHECK(warned.status == 0);
+  CHECK(contains(warned.out, "autolrs: warning: "));
+  CHECK(contains(warned.out, "trainer check passed: ") );
+  CHECK(contains(warned.out, " (1 warning(s) above)\n"));
+  spec["search"]["objective"] = "val_loss";
+  const Finished stopped = check(dir, spec);
+  CHECK(stopped.status == 1);
+  CHECK(contains(stopped.err, "autolrs: the trainer check failed: "));
+}
+
