@@ -2,7 +2,8 @@
 
 #include <cstdio>
 #include <map>
-#include <regex>
+
+#include <re2/re2.h>
 
 #include "spec/command_template.hpp"
 
@@ -16,8 +17,8 @@ std::string checkpoint_name(const search::LaunchRequest& request) {
 }
 
 bool is_checkpoint_name(const std::string& name) {
-  static const std::regex shape(R"(step-[0-9]+|stage-[0-9]+-probe-[0-9]+(-r[0-9]+)?(-decay)?(-retry-[0-9]+)?)");
-  return std::regex_match(name, shape);
+  static const RE2 shape(R"(step-[0-9]+|stage-[0-9]+-probe-[0-9]+(-r[0-9]+)?(-decay)?(-retry-[0-9]+)?)");
+  return RE2::FullMatch(name, shape);
 }
 
 LaunchCommand build_launch_command(const spec::JobSpec& job, const search::LaunchRequest& request, int slot,
