@@ -98,6 +98,13 @@ std::string launch_line(const orchestrator::LaunchReport& report, const orchestr
       line += std::string("  ") + search::to_string(probe.status) + ": " + probe.reason;
     }
   }
+  if (request.kind == search::LaunchKind::stage && request.attempt == 0 && request.stage >= 0 &&
+      request.stage < static_cast<int>(state.progress.stages.size())) {
+    const search::StageRecord& stage = state.progress.stages[static_cast<size_t>(request.stage)];
+    if (search::decided_on_fewer_probes(stage)) {
+      line += format("  (its LR chosen on %d of %d probes)", search::judged_probe_count(stage), stage.probe_count);
+    }
+  }
   if (outcome.status != search::OutcomeStatus::succeeded) {
     line += std::string("  ") + search::to_string(outcome.status) + ": " + outcome.reason;
   }

@@ -69,6 +69,7 @@ nlohmann::json run_summary(const RunState& state) {
                       {"lr", optional_number(stage.lr)},
                       {"lr_end", optional_number(stage.lr_end ? stage.lr_end : stage.lr)},
                       {"winner_probe", stage.winner_probe >= 0 ? nlohmann::json(stage.winner_probe) : nlohmann::json(nullptr)},
+                      {"probes_judged", search::judged_probe_count(stage)},
                       {"attempts", stage.attempts},
                       {"abandoned_lrs", stage.abandoned_lrs},
                       {"completed", stage.completed},

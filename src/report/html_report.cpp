@@ -348,7 +348,11 @@ std::string stage_table(const RunState& state) {
     const std::string probes = stage.probe_steps == 0 ? "none (reused LR)" : std::to_string(ok) + "/" + std::to_string(stage.probes.size());
     const std::string row_state = stage_state(state, stage, &stage == &progress.stages.back());
     std::string notes;
-    if (stage.attempts > 1) notes += std::to_string(stage.attempts) + " attempts";
+    if (search::decided_on_fewer_probes(stage)) {
+      notes += "LR chosen on " + std::to_string(search::judged_probe_count(stage)) + " of " + std::to_string(stage.probe_count) +
+               " probes";
+    }
+    if (stage.attempts > 1) notes += std::string(notes.empty() ? "" : "; ") + std::to_string(stage.attempts) + " attempts";
     for (const double lr : stage.abandoned_lrs) notes += std::string(notes.empty() ? "" : "; ") + "abandoned lr " + format_number(lr, 4);
     rows += "<tr class=\"" + row_state + "\"><td>" + std::to_string(stage.index) + "</td><td>" + steps_text(stage.start_step) +
             "</td><td>" + steps_text(stage.steps) + "</td><td>" + number_or_dash(stage.lr) + "</td><td>" + probes +

@@ -145,6 +145,21 @@ struct StageRecord {
   std::optional<double> lr_end = std::nullopt;  ///< for a stage trained as a ramp, the LR it ramps to (see LaunchRequest)
 };
 
+/// How many of the stage's probes the search judged by a value (judged_value): fewer than
+/// probe_count in a stage whose LR was chosen means it was decided on fewer probes than planned
+/// (the others failed or diverged), which the console, summary.json and the report say.
+inline int judged_probe_count(const StageRecord& stage) {
+  int judged = 0;
+  for (const ProbeRecord& probe : stage.probes) judged += judged_value(probe).has_value();
+  return judged;
+}
+
+/// Whether the stage's LR was chosen on fewer probes than it planned (judged_probe_count).
+inline bool decided_on_fewer_probes(const StageRecord& stage) {
+  const int judged = judged_probe_count(stage);
+  return stage.lr && judged > 0 && judged < stage.probe_count;
+}
+
 struct WarmupRecord {
   double lr = 0;
   long steps = 0;

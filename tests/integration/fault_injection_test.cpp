@@ -117,6 +117,12 @@ TEST_CASE("integration: probes that crash, turn NaN or write no checkpoint are r
     CHECK(!hit.empty());
     for (const json& probe : hit) CHECK(probe.at("lr").get<double>() > lr_limit);
     CHECK(staging_leftovers(dir).empty());
+    // Stage 0 chose its LR on the probes that were judged, fewer than its 4, and says so.
+    const json& first = summary.at("stages").at(0);
+    const int judged = first.at("probes_judged").get<int>();
+    CHECK(judged >= 1);
+    CHECK(judged < 4);
+    CHECK(run.out.find("(its LR chosen on " + std::to_string(judged) + " of 4 probes)") != std::string::npos);
   }
 }
 
