@@ -270,6 +270,37 @@ TEST_CASE("integration: a launch that prints 10,000 loss lines is stored as at m
   CHECK(report.status == 0);
 }
 
+TEST_CASE("integration: autolrs report run again and again while the run writes its report breaks neither") {
+  // Issue 15: both writers used report.html.tmp, and the run crashed in 3 of 6 tries
+  // ("cannot replace .../report.html"). Temporary names are unique now; a reader never breaks a writer.
+  TempDir dir;
+  json spec = small_spec();
+  spec["simulator"]["step_ms"] = 3;  // a run of a few seconds
+  const fs::path run_dir = dir / "run";
+  const pid_t run = autolrs::testing::spawn_autolrs(
+      {"run", autolrs::testing::write_spec(dir, spec), "--dry-run", "--run-dir", run_dir.string()}, dir / "run.out", dir / "run.err");
+  int reports = 0;
+  int status = 0;
+  for (;;) {
+    const pid_t done = ::waitpid(run, &status, WNOHANG);
+    if (done == run) break;
+    if (!fs::exists(run_dir / "journal.jsonl")) {
+      ::usleep(10'000);
+      continue;
+    }
+    const Finished report = autolrs::testing::run_autolrs(dir, {"report", run_dir.string()});
+    CAPTURE(report.err);
+    CHECK(report.status == 0);
+    ++reports;
+  }
+  CAPTURE(read_text(dir / "run.err"));
+  CHECK(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 0);
+  CHECK(reports >= 3);
+  CHECK(read_json(run_dir / "summary.json").at("status") == "completed");
+  for (const auto& entry : fs::directory_iterator(run_dir)) CHECK(entry.path().filename().string().find(".tmp") == std::string::npos);
+}
+
 TEST_CASE("integration: a truncated checkpoint is caught when the next launch cannot load it") {
   // The store accepts any non-empty file: it cannot know the trainer's format. The stage after the
   // truncated one fails to load it in its first two probes alike (the simulator exits 2 before a

@@ -149,6 +149,8 @@ TEST_CASE("autolrs run --dry-run on configs/dry-run.json completes with every ou
   CHECK(fs::exists(run_dir / "logs" / "stage-000.stderr.log"));
   CHECK(result.out.find("autolrs: completed: 6000 model steps") != std::string::npos);
   CHECK(result.out.find("[stage 0 of 9] probe 0 of 10") != std::string::npos);
+  // The last line names every output, the report first.
+  CHECK(result.out.ends_with("outputs: " + run_dir.string() + "/{report.html,summary.json,schedule.csv,losses.csv,logs/}\n"));
 }
 
 TEST_CASE("autolrs run drives a trainer of another CLI shape by its spec alone, with the exact argv") {
