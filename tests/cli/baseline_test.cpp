@@ -396,6 +396,12 @@ TEST_CASE("cli::baseline --schedule-file trains a run's found schedule again, la
   CHECK(summary.at("launches") == found_rows.size() - 1);
   CHECK(read_text(replayed / "report.html").find("<h1>replay-test (baseline: the schedule of " + schedule_file + ")</h1>") !=
         std::string::npos);
+  fs::remove(replayed / "report.html");
+  const Finished report = run_autolrs(dir.path(), {"report", replayed.string()});  // report rebuilds a replay too
+  CAPTURE(report.err);
+  CHECK(report.status == 0);
+  CHECK(read_text(replayed / "report.html").find("<h1>replay-test (baseline: the schedule of " + schedule_file + ")</h1>") !=
+        std::string::npos);
 
   SUBCASE("resumed with the same file, it is done; with a changed file, the resume is refused") {
     const std::vector<std::string> resume = baseline_args(dir / "job.json", replayed, {"--dry-run", "--schedule-file", schedule_file, "--resume"});

@@ -283,6 +283,11 @@ TEST_CASE("integration: validate --launch finds each trainer flaw in its three l
     CHECK(contains(finished.err, "autolrs: its logs are in " + (folders[0] / "logs").string() + "\n"));
     CHECK(fs::exists(folders[0] / "logs" / "stage-000-probe-00.stdout.log"));
     CHECK(fs::is_empty(folders[0] / "checkpoints"));
+    // The kept folder is a run dir like any other: report rebuilds it from its journal.
+    const Finished report = autolrs::testing::run_autolrs(dir, {"report", folders[0].string()});
+    CAPTURE(report.err);
+    CHECK(report.status == 0);
+    CHECK(autolrs::testing::read_text(folders[0] / "report.html").find("<h1>flawed (trainer check)</h1>") != std::string::npos);
   }
 }
 
