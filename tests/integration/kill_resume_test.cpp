@@ -190,6 +190,27 @@ TEST_CASE("integration: a run dir moved mid-run, then reached through a symlink,
   CHECK(result_of(link).checkpoint_names == result_of(dir / "reference").checkpoint_names);
 }
 
+TEST_CASE("integration: a run dir copied mid-run resumes to the uninterrupted schedule, and so does the original") {
+  TempDir dir;
+  const std::string spec = slowed_dry_run_spec(dir, 0.1);
+  const fs::path original = dir / "original", copy = dir / "copy";
+  const pid_t pid = autolrs::testing::spawn_autolrs(run_args(spec, original, false), dir / "out", dir / "err");
+  REQUIRE(wait_for_progress(pid, original, 0));
+  ::kill(pid, SIGTERM);
+  REQUIRE(autolrs::testing::wait_for_exit(pid).status == 128 + SIGTERM);
+  fs::copy(original, copy, fs::copy_options::recursive);
+  const Finished reference = autolrs::testing::run_autolrs(dir, run_args(spec, dir / "reference", false));
+  REQUIRE(reference.status == 0);
+  for (const fs::path& run_dir : {copy, original}) {
+    CAPTURE(run_dir);
+    const Finished resumed = autolrs::testing::run_autolrs(dir, run_args(spec, run_dir, true));
+    CAPTURE(resumed.err);
+    REQUIRE(resumed.status == 0);
+    CHECK(read_text(run_dir / "schedule.csv") == read_text(dir / "reference" / "schedule.csv"));
+    CHECK(result_of(run_dir).checkpoint_names == result_of(dir / "reference").checkpoint_names);
+  }
+}
+
 TEST_CASE("integration: a trainer dies with its SIGKILLed autolrs, and the resumed run clears what its workers left") {
   TempDir dir;
   json spec = read_json(fs::path(AUTOLRS_SOURCE_DIR) / "configs" / "dry-run.json");
