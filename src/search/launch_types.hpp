@@ -102,6 +102,13 @@ struct ProbeRecord {
   int rounds = 0;
 };
 
+/// What a probe's launch outcome makes of the probe: succeeded, diverged, else failed.
+inline ProbeStatus probe_status_of(OutcomeStatus status) {
+  return status == OutcomeStatus::succeeded ? ProbeStatus::succeeded
+         : status == OutcomeStatus::diverged ? ProbeStatus::diverged
+                                             : ProbeStatus::failed;
+}
+
 /// "stage S: every probe failed (lr 0.1: <reason>; lr 0.01: <reason>)", the run's failure when no
 /// probe of `probes` was judged.
 std::string every_probe_failed(int stage, const std::vector<ProbeRecord>& probes);

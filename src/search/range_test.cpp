@@ -104,9 +104,7 @@ void RangeTest::record(const LaunchRequest& request, const LaunchOutcome& outcom
   m_points[static_cast<size_t>(request.probe)] = RangeTestPoint{request.lr, outcome.status, outcome.train};
   m_record.probe_steps += steps_run(request, outcome);
   ProbeRecord& probe = m_record.stages.front().probes.at(static_cast<size_t>(request.probe));
-  probe.status = outcome.status == OutcomeStatus::succeeded ? ProbeStatus::succeeded
-                 : outcome.status == OutcomeStatus::diverged ? ProbeStatus::diverged
-                                                             : ProbeStatus::failed;
+  probe.status = probe_status_of(outcome.status);
   probe.reason = outcome.reason;
   if (outcome.status == OutcomeStatus::succeeded) {
     // The final loss the analysis ranks it by: the console line, summary.json and the table agree.

@@ -2,10 +2,10 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstdio>
 
 #include "search/loss_series.hpp"
 #include "search/stage_plan.hpp"
+#include "spec/command_template.hpp"
 
 namespace autolrs::search {
 
@@ -57,9 +57,7 @@ void TrainerCheck::record(const LaunchRequest& request, const LaunchOutcome& out
   if (request.kind == LaunchKind::probe) {
     m_record.probe_steps += steps_run(request, outcome);
     ProbeRecord& probe = stage.probes.at(static_cast<size_t>(request.probe));
-    probe.status = succeeded ? ProbeStatus::succeeded
-                   : outcome.status == OutcomeStatus::diverged ? ProbeStatus::diverged
-                                                                : ProbeStatus::failed;
+    probe.status = probe_status_of(outcome.status);
     probe.reason = outcome.reason;
   } else {
     m_record.model_steps += steps_run(request, outcome);
@@ -69,9 +67,7 @@ void TrainerCheck::record(const LaunchRequest& request, const LaunchOutcome& out
     stage.final_val_loss = last_finite_loss(outcome.val);
   }
   if (!succeeded && !m_failure) {
-    char lr[32];
-    std::snprintf(lr, sizeof lr, "%g", request.lr);
-    m_failure = request.id() + " (lr " + lr + ") " + to_string(outcome.status) + ": " + outcome.reason;
+    m_failure = request.id() + " (lr " + spec::format_number(request.lr) + ") " + to_string(outcome.status) + ": " + outcome.reason;
   }
 }
 
