@@ -25,7 +25,7 @@ search::ScheduleSpec schedule_of(const BaselineOptions& options) {
   schedule.peak_lr = *options.peak_lr;
   if (options.segments) {
     if (search::is_piecewise_constant(schedule.shape)) {
-      throw spec::InputError("--segments", "applies to cosine, linear, quadratic and wsd schedules only (" + options.schedule +
+      throw spec::InputError("--segments", "applies to cosine, linear, quadratic, cubic and wsd schedules only (" + options.schedule +
                                                " runs as its own constant pieces)");
     }
     if (*options.segments < 1) throw spec::InputError("--segments", "must be >= 1, got " + std::to_string(*options.segments));
@@ -48,13 +48,13 @@ CLI::App* setup_baseline(CLI::App& parent, BaselineOptions& options) {
       "baseline", "Train with a fixed learning-rate schedule, launched like `run` (to compare against AutoLRS)");
   command->add_option("spec", options.spec_path, "Job spec (JSON)")->required();
   CLI::Option* shape = command->add_option("--schedule", options.schedule, "Schedule shape")
-                           ->check(CLI::IsMember({"constant", "cosine", "step", "linear", "wsd", "quadratic"}));
+                           ->check(CLI::IsMember({"constant", "cosine", "step", "linear", "wsd", "quadratic", "cubic"}));
   CLI::Option* lr = command->add_option_function<double>(
       "--lr", [&options](const double& peak_lr) { options.peak_lr = peak_lr; },
       "Peak learning rate (the constant one for --schedule constant)");
   CLI::Option* segments = command->add_option_function<int>(
       "--segments", [&options](const int& segments) { options.segments = segments; },
-      "Launches a cosine, linear or quadratic schedule, or a wsd cooldown, is cut into (default " +
+      "Launches a cosine, linear, quadratic or cubic schedule, or a wsd cooldown, is cut into (default " +
           std::to_string(search::default_schedule_segments) + ")");
   CLI::Option* cooldown = command->add_option_function<double>(
       "--cooldown", [&options](const double& fraction) { options.cooldown = fraction; },

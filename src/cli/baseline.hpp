@@ -9,10 +9,10 @@ namespace autolrs::cli {
 
 struct BaselineOptions {
   std::string spec_path;
-  std::string schedule;           ///< constant, cosine, step, linear, wsd or quadratic; or empty with schedule_file
+  std::string schedule;           ///< constant, cosine, step, linear, wsd, quadratic or cubic; or empty with schedule_file
   std::optional<double> peak_lr;  ///< > 0; required with `schedule`
   std::string schedule_file;      ///< a run's schedule.csv to train again, instead of `schedule`
-  std::optional<int> segments;  ///< cosine, linear, quadratic and wsd only, ≥ 1; default search::default_schedule_segments
+  std::optional<int> segments;  ///< cosine, linear, quadratic, cubic and wsd only, ≥ 1; default search::default_schedule_segments
   std::optional<double> cooldown;  ///< wsd only, in (0, 1]; default search::default_cooldown_fraction
   std::string run_dir;          ///< overrides the spec's run_dir when not empty
   bool dry_run = false;

@@ -12,7 +12,8 @@ namespace autolrs::search {
 namespace {
 
 constexpr ScheduleShape all_shapes[] = {ScheduleShape::constant, ScheduleShape::cosine, ScheduleShape::step,
-                                        ScheduleShape::linear, ScheduleShape::wsd, ScheduleShape::quadratic};
+                                        ScheduleShape::linear, ScheduleShape::wsd, ScheduleShape::quadratic,
+                                        ScheduleShape::cubic};
 
 /// A decaying curve cut into launches: its per-step LR at step t of its n steps, and the mean of the
 /// per-step LR over the steps a … b−1 (closed forms in the header).
@@ -21,12 +22,16 @@ struct Decay {
   double peak_lr;
   long n;
 
+  /// The exponent k of a polynomial decay η·(1 − t/n)^k.
+  double power() const { return shape == ScheduleShape::cubic ? 3.0 : 2.0; }
+
   double lr_at(long t) const {
     const double x = static_cast<double>(t) / static_cast<double>(n);
     switch (shape) {
       case ScheduleShape::cosine: return peak_lr * 0.5 * (1.0 + std::cos(std::numbers::pi * x));
       case ScheduleShape::wsd: return peak_lr * (1.0 - std::sqrt(x));
-      case ScheduleShape::quadratic: return peak_lr * (1.0 - x) * (1.0 - x);
+      case ScheduleShape::quadratic:
+      case ScheduleShape::cubic: return peak_lr * std::pow(1.0 - x, power());
       default: return peak_lr * (1.0 - x);
     }
   }
@@ -45,9 +50,12 @@ struct Decay {
         const double va = static_cast<double>(a) / total, vb = static_cast<double>(b) / total;
         return peak_lr * (1.0 - (2.0 / 3.0) * (std::pow(vb, 1.5) - std::pow(va, 1.5)) / (vb - va));
       }
-      case ScheduleShape::quadratic: {
+      case ScheduleShape::quadratic:
+      case ScheduleShape::cubic: {
+        // The integral of u^k over [u_b, u_a], divided by the interval.
         const double ua = 1.0 - static_cast<double>(a) / total, ub = 1.0 - static_cast<double>(b) / total;
-        return peak_lr * (ua * ua * ua - ub * ub * ub) / (3.0 * (ua - ub));
+        const double k = power();
+        return peak_lr * (std::pow(ua, k + 1) - std::pow(ub, k + 1)) / ((k + 1) * (ua - ub));
       }
       default: return peak_lr * (1.0 - static_cast<double>(a + b - 1) / (2.0 * total));
     }
@@ -76,6 +84,7 @@ const char* to_string(ScheduleShape shape) {
     case ScheduleShape::step: return "step";
     case ScheduleShape::linear: return "linear";
     case ScheduleShape::quadratic: return "quadratic";
+    case ScheduleShape::cubic: return "cubic";
   }
   return "?";
 }
@@ -120,6 +129,7 @@ std::vector<ScheduleSegment> schedule_segments(const ScheduleSpec& schedule, lon
     case ScheduleShape::cosine:
     case ScheduleShape::linear:
     case ScheduleShape::quadratic:
+    case ScheduleShape::cubic:
       Decay{schedule.shape, peak, steps}.append_segments(schedule.segments, schedule.ramps, 0, segments);
       break;
     case ScheduleShape::wsd: {

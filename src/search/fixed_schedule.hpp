@@ -20,11 +20,12 @@ namespace autolrs::search {
 ///   wsd       warmup-stable-decay without the warmup (the job's own warmup runs first): η for t < S,
 ///             then η·(1 − sqrt((t − S)/C)) over the cooldown's C = round(f·N) steps, S = N − C
 ///             (the 1−sqrt cooldown of Hägele et al., NeurIPS 2024; f = cooldown_fraction)
-///   quadratic η·(1 − t/N)²                  (polynomial decay of power 2; the default search's decay)
-enum class ScheduleShape { constant, cosine, step, linear, wsd, quadratic };
+///   quadratic η·(1 − t/N)²                  (polynomial decay of power 2)
+///   cubic     η·(1 − t/N)³                  (polynomial decay of power 3; the default search's decay)
+enum class ScheduleShape { constant, cosine, step, linear, wsd, quadratic, cubic };
 
 const char* to_string(ScheduleShape shape);
-/// The shape called `name` ("constant", "cosine", "step", "linear", "wsd", "quadratic"), or nullopt.
+/// The shape called `name` ("constant", "cosine", "step", "linear", "wsd", "quadratic", "cubic"), or nullopt.
 std::optional<ScheduleShape> schedule_shape_from_name(std::string_view name);
 
 /// True for the shapes that are piecewise constant already (constant, step): they run as their own
@@ -32,7 +33,7 @@ std::optional<ScheduleShape> schedule_shape_from_name(std::string_view name);
 /// cuts the cooldown.)
 bool is_piecewise_constant(ScheduleShape shape);
 
-/// Segments a cosine, linear or quadratic schedule is cut into when the user gives no count.
+/// Segments a cosine, linear, quadratic or cubic schedule is cut into when the user gives no count.
 inline constexpr int default_schedule_segments = 20;
 
 /// The default cooldown of a wsd schedule: the last 20% of the steps (Hägele et al. 2024 find 10-20%
@@ -63,7 +64,7 @@ struct ScheduleSegment {
 
 /// The launches of `schedule` over `steps` (≥ 1) post-warmup steps, in order, covering them exactly.
 /// constant: one segment; step: its three pieces (empty ones dropped, so fewer when steps < 4);
-/// cosine, linear and quadratic: min(K, steps) segments, segment k covering [⌊k·N/K⌋, ⌊(k+1)·N/K⌋); wsd: the
+/// cosine, linear, quadratic and cubic: min(K, steps) segments, segment k covering [⌊k·N/K⌋, ⌊(k+1)·N/K⌋); wsd: the
 /// stable part as one segment, then the cooldown's C steps cut the same way into min(K, C) segments.
 /// With ramps, a cut segment [a, b) ramps from lr_a to lr_b, the shape's per-step LRs at its ends: the
 /// launches follow the curve's chords. Without, it runs at the mean of the per-step LR over its steps,
@@ -73,8 +74,8 @@ struct ScheduleSegment {
 ///   cosine  η/2·(1 + sin(π(b−a)/(2N))·cos(π(a+b−1)/(2N)) / ((b−a)·sin(π/(2N))))
 /// (the cosine sum Σ_{t=a}^{b−1} cos(πt/N) in closed form, the Dirichlet-kernel identity);
 ///   wsd     η·(1 − (2/3)·(v_b^{3/2} − v_a^{3/2})/(v_b − v_a)), v = (t − S)/C
-///   quadratic η·(u_a³ − u_b³)/(3(u_a − u_b)), u = 1 − t/N
-/// (wsd and quadratic: the mean of the continuous curve over [a, b): the curve falls, so the
+///   quadratic η·(u_a³ − u_b³)/(3(u_a − u_b)), cubic η·(u_a⁴ − u_b⁴)/(4(u_a − u_b)), u = 1 − t/N
+/// (wsd, quadratic and cubic: the mean of the continuous curve over [a, b): the curve falls, so the
 /// per-step mean is at most (lr_a − lr_b)/(b − a) above it).
 /// Throws std::invalid_argument for steps < 1, peak_lr ≤ 0 or not finite, segments < 1, or a
 /// cooldown fraction outside (0, 1].

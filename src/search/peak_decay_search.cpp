@@ -34,7 +34,7 @@ long PeakDecaySearch::tail_steps(long horizon) {
 
 PeakDecaySearch::PeakDecaySearch(const spec::JobSpec& job)
     : m_job(job),
-      m_decay_shape(schedule_shape_from_name(job.search.decay_shape).value_or(ScheduleShape::quadratic)),
+      m_decay_shape(schedule_shape_from_name(job.search.decay_shape).value_or(ScheduleShape::cubic)),
       m_run_start(job.warmup.steps),
       m_budget(job.total_steps - job.warmup.steps),
       m_round_sizes(successive_halving_sizes(job.search.probes_per_stage)) {

@@ -25,7 +25,7 @@ namespace autolrs::search {
 ///    floor a high LR carries, which makes an unannealed short run prefer too small an LR (Wu et al.
 ///    2018); successive halving spends the longer horizons on the LRs that are still in contention.
 /// 2. Hold: stage 0 is [0, 2H); its launch continues the winner's chain from step H at the winner's LR.
-/// 3. Decay: the remaining N − 2H steps decay from the peak to 0 along `decay_shape` (quadratic by
+/// 3. Decay: the remaining N − 2H steps decay from the peak to 0 along `decay_shape` (cubic by
 ///    default), cut into stages 1 … S, S = max(decay_stages, ⌈(N − 2H)/max_stage_steps⌉): ramps
 ///    following the curve's chords, or constant pieces at the curve's mean over each piece
 ///    (schedule_segments).

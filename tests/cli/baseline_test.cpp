@@ -233,7 +233,7 @@ TEST_CASE("cli::baseline rejects bad schedule options and malformed schedule fil
   };
   const std::vector<Case> cases = {
       {{"--schedule", "step", "--lr", "0.1", "--segments", "5"},
-       "autolrs: error: --segments: applies to cosine, linear, quadratic and wsd schedules only (step runs as its own constant pieces)"},
+       "autolrs: error: --segments: applies to cosine, linear, quadratic, cubic and wsd schedules only (step runs as its own constant pieces)"},
       {{"--schedule", "cosine", "--lr", "0.1", "--segments", "0"}, "autolrs: error: --segments: must be >= 1, got 0"},
       {{"--schedule", "cosine", "--lr", "0"}, "autolrs: error: --lr: must be finite and > 0, got 0"},
       {{"--schedule", "exponential", "--lr", "0.1"}, "--schedule"},

@@ -1,6 +1,7 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <set>
 #include <sstream>
@@ -103,10 +104,10 @@ TEST_CASE("autolrs run --dry-run on configs/dry-run.json completes with every ou
     const auto& stage = summary["stages"][index];
     CHECK(stage["probes"].empty());
     CHECK(stage["steps"] == 600);
-    // A quadratic decay from the peak to 0 over steps 1200-6000, as ramps along the curve.
+    // A cubic decay from the peak to 0 over steps 1200-6000, as ramps along the curve.
     const double start = (600.0 * static_cast<double>(index - 1)) / 4800, end = (600.0 * static_cast<double>(index)) / 4800;
-    CHECK(stage["lr"].get<double>() == doctest::Approx(peak * (1 - start) * (1 - start)));
-    CHECK(stage["lr_end"].get<double>() == doctest::Approx(peak * (1 - end) * (1 - end)));
+    CHECK(stage["lr"].get<double>() == doctest::Approx(peak * std::pow(1 - start, 3)));
+    CHECK(stage["lr_end"].get<double>() == doctest::Approx(peak * std::pow(1 - end, 3)));
   }
 
   const std::vector<std::string> schedule = lines_of(read_text(run_dir / "schedule.csv"));

@@ -129,7 +129,7 @@ TEST_CASE("integration: validate prints the plan and the loss-line rate the shor
        "  round  candidates  chain_to_step  decay_tail\n"
        "      0           4             10           2\n"
        "      1           2             20           4\n"
-       "  stage 0: the winner holds its LR to step 40; stages 1-8: a quadratic decay to 0 over steps 40-200\n"
+       "  stage 0: the winner holds its LR to step 40; stages 1-8: a cubic decay to 0 over steps 40-200\n"
        "loss lines: a candidate is judged by the train losses of its decay tail's last quarter (or its last "
        "val loss); print one at least every 1 steps (the shortest decay tail runs 2)\n"},
   };

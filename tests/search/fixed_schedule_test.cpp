@@ -99,6 +99,14 @@ TEST_CASE("search::schedule_segments cuts each shape into launches at the closed
        {ScheduleShape::linear, peak, 4},
        10,
        {{0, 2, peak * 0.95}, {2, 3, peak * 0.7}, {5, 2, peak * 0.45}, {7, 3, peak * 0.2}}},
+      {"quadratic, two segments of two steps: mean of u² over u ∈ [½, 1] and [0, ½]",
+       {ScheduleShape::quadratic, peak, 2},
+       4,
+       {{0, 2, peak * 7.0 / 12}, {2, 2, peak / 12}}},
+      {"cubic, two segments of two steps: mean of u³ over u ∈ [½, 1] and [0, ½]",
+       {ScheduleShape::cubic, peak, 2},
+       4,
+       {{0, 2, peak * 15.0 / 32}, {2, 2, peak / 32}}},
   };
   for (const Case& c : cases) {
     SUBCASE(c.name) {
@@ -161,6 +169,8 @@ TEST_CASE("search::schedule_segments with ramps follows the curve's chords, each
   CHECK(segments[0] == ScheduleSegment{0, 4, peak, {}});  // the stable part stays constant
   CHECK(segments[1] == ScheduleSegment{4, 2, peak, peak * (1 - std::sqrt(0.5))});
   CHECK(segments[2] == ScheduleSegment{6, 2, peak * (1 - std::sqrt(0.5)), 0.0});
+  const ScheduleSpec cubic{ScheduleShape::cubic, peak, 2, search::default_cooldown_fraction, true};
+  CHECK(search::schedule_segments(cubic, 4) == std::vector<ScheduleSegment>{{0, 2, peak, peak / 8}, {2, 2, peak / 8, 0.0}});
   // Constant shapes are constant launches with or without ramps.
   CHECK(search::schedule_segments({ScheduleShape::constant, peak, 20, 0.2, true}, 10) ==
         std::vector<ScheduleSegment>{{0, 10, peak, {}}});
@@ -196,7 +206,8 @@ TEST_CASE("search::schedule_segments rejects empty runs, non-positive peaks and 
 }
 
 TEST_CASE("search::schedule_shape_from_name reads back every shape's name and nothing else") {
-  for (ScheduleShape shape : {ScheduleShape::constant, ScheduleShape::cosine, ScheduleShape::step, ScheduleShape::linear}) {
+  for (ScheduleShape shape : {ScheduleShape::constant, ScheduleShape::cosine, ScheduleShape::step, ScheduleShape::linear,
+                              ScheduleShape::wsd, ScheduleShape::quadratic, ScheduleShape::cubic}) {
     CHECK(search::schedule_shape_from_name(search::to_string(shape)) == shape);
   }
   CHECK_FALSE(search::schedule_shape_from_name("Cosine").has_value());

@@ -87,7 +87,7 @@ const double lrs[] = {1e-4, 1e-4 * std::pow(1e4, 1.0 / 3), 1e-4 * std::pow(1e4, 
 
 }  // namespace
 
-TEST_CASE("search::PeakDecaySearch: successive halving with ramped tails, the hold, then a quadratic decay in ramps") {
+TEST_CASE("search::PeakDecaySearch: successive halving with ramped tails, the hold, then a cubic decay in ramps") {
   PeakDecaySearch search(small_job(true));
   CHECK(search.horizons() == std::vector<long>{50, 100});
   CHECK(search.round_sizes() == std::vector<int>{4, 2});
@@ -121,9 +121,9 @@ TEST_CASE("search::PeakDecaySearch: successive halving with ramped tails, the ho
     CHECK(decay.from_probe == -1);
     CHECK(decay.start_step == 200 + 100 * k);
     CHECK(decay.steps == 100);
-    CHECK(decay.lr == doctest::Approx(lrs[2] * std::pow(1 - k / 8.0, 2)));
+    CHECK(decay.lr == doctest::Approx(lrs[2] * std::pow(1 - k / 8.0, 3)));
     REQUIRE(decay.lr_end);
-    CHECK(*decay.lr_end == doctest::Approx(lrs[2] * std::pow(1 - (k + 1) / 8.0, 2)));
+    CHECK(*decay.lr_end == doctest::Approx(lrs[2] * std::pow(1 - (k + 1) / 8.0, 3)));
   }
   const search::SearchRecord& record = search.progress();
   CHECK(record.stages.size() == 9);
@@ -148,9 +148,9 @@ TEST_CASE("search::PeakDecaySearch without ramps: tails at a tenth of the LR, de
   CHECK(peak == lrs[3]);
   const LaunchRequest& first_decay = launches[13];
   CHECK(!first_decay.lr_end);
-  // Mean of (1 − v)² over v ∈ [0, 1/8): (1 − (7/8)³) / (3/8); over [7/8, 1): (1/8)³ / (3/8).
-  CHECK(first_decay.lr == doctest::Approx(peak * (1 - std::pow(7.0 / 8, 3)) / (3.0 / 8)));
-  CHECK(launches.back().lr == doctest::Approx(peak * std::pow(1.0 / 8, 3) / (3.0 / 8)));
+  // Mean of (1 − v)³ over v ∈ [0, 1/8): (1 − (7/8)⁴) / (4/8); over [7/8, 1): (1/8)⁴ / (4/8).
+  CHECK(first_decay.lr == doctest::Approx(peak * (1 - std::pow(7.0 / 8, 4)) / (4.0 / 8)));
+  CHECK(launches.back().lr == doctest::Approx(peak * std::pow(1.0 / 8, 4) / (4.0 / 8)));
 }
 
 TEST_CASE("search::PeakDecaySearch judges by the last val loss when the trainer prints one") {
@@ -227,7 +227,7 @@ TEST_CASE("search::PeakDecaySearch retries a diverged hold from the other finali
   CHECK(launches[17].id() == "stage-003-retry-1");
   CHECK(launches[17].lr == doctest::Approx(launches[16].lr / 2));
   CHECK(*launches[17].lr_end == doctest::Approx(*launches[16].lr_end / 2));
-  CHECK(launches[18].lr == doctest::Approx(lrs[1] * std::pow(1 - 3 / 8.0, 2) / 2));
+  CHECK(launches[18].lr == doctest::Approx(lrs[1] * std::pow(1 - 3 / 8.0, 3) / 2));
   CHECK(search.progress().stages[3].abandoned_lrs == std::vector<double>{launches[16].lr});
   CHECK(search.progress().discarded_steps == 0);  // diverged launches without losses ran no steps
 }

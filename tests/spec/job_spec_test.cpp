@@ -74,6 +74,9 @@ TEST_CASE("spec::parse_job_spec refuses bad values with the field path and the v
        "(did you mean \"val_loss\"?)"},
       {{{"/search/objective", "val_loss"}},
        "search.objective: \"val_loss\" needs trainer.val_loss, a pattern for validation-loss lines"},
+      {{{"/search/decay_shape", "exponential"}},
+       "search.decay_shape: must be one of \"cubic\", \"quadratic\", \"cosine\", \"linear\", \"wsd\", got string "
+       "\"exponential\""},
       {{{"/search/preset", "quick"}}, "search.preset: must be one of \"default\", \"stagewise\", \"paper\", got string \"quick\""},
       {{{"/search/lr_mni", 0.1}}, "search.lr_mni: unknown key (did you mean lr_min?)"},
       {{{"/search", json::array()}}, "search: must be an object, got array"},
@@ -302,6 +305,7 @@ TEST_CASE("spec::parse_job_spec fills in the documented defaults") {
   CHECK(spec.search.max_stage_steps == 8000);
   CHECK(spec.search.probe_fraction == 0.1);
   CHECK(spec.search.objective == Objective::automatic);
+  CHECK(spec.search.decay_shape == "cubic");
   CHECK(spec.warmup.steps == 0);
   CHECK(spec.warmup.lr == 0);
   CHECK_FALSE(spec.initial_checkpoint.has_value());
