@@ -4,6 +4,7 @@
 #include <cmath>
 #include <stdexcept>
 
+#include "search/loss_series.hpp"
 #include "search/main_launch.hpp"
 
 namespace autolrs::search {
@@ -40,12 +41,18 @@ PeakDecaySearch::PeakDecaySearch(const spec::JobSpec& job)
       m_round_sizes(successive_halving_sizes(job.search.probes_per_stage)) {
   const int rounds = static_cast<int>(m_round_sizes.size());
   const long search_steps = std::lround(search_fraction * static_cast<double>(m_budget));
-  const bool searchable = m_job.search.probes_per_stage > 1 && search_steps >= rounds && 2 * search_steps <= m_budget;
+  std::vector<long> horizons;
+  for (int round = 0; round < rounds; ++round) {
+    const double factor = round == rounds - 1 ? final_horizon_factor : 1.0 / std::pow(2.0, rounds - 1 - round);
+    const long horizon = std::lround(factor * static_cast<double>(search_steps));
+    horizons.push_back(std::max(horizon, horizons.empty() ? 1L : horizons.back() + 1));
+  }
+  // The hold needs a step of its own after the last round's chains.
+  const bool searchable = m_job.search.probes_per_stage > 1 && horizons.back() < 2 * search_steps &&
+                          2 * search_steps <= m_budget;
   if (searchable) {
-    for (int round = 0; round < rounds; ++round) {
-      const long horizon = std::lround(static_cast<double>(search_steps) / std::pow(2.0, rounds - 1 - round));
-      m_horizons.push_back(std::max(horizon, m_horizons.empty() ? 1L : m_horizons.back() + 1));
-    }
+    m_horizons = horizons;
+    m_hold_end = 2 * search_steps;
   }
   if (m_job.warmup.steps > 0) {
     m_record.warmup.emplace();
@@ -64,11 +71,12 @@ PeakDecaySearch::PeakDecaySearch(const spec::JobSpec& job)
   StageRecord& stage = m_record.stages.emplace_back();
   stage.index = 0;
   stage.start_step = m_run_start;
-  stage.steps = 2 * m_horizons.back();
+  stage.steps = m_hold_end;
   stage.probe_steps = m_horizons.back();
   stage.probe_count = m_job.search.probes_per_stage;
   stage.decay_tails = true;
   const std::vector<double> lrs = log_spaced(m_job.search.lr_min, m_job.search.lr_max, stage.probe_count);
+  m_chain_levels.resize(static_cast<size_t>(stage.probe_count));
   for (int index = 0; index < stage.probe_count; ++index) {
     ProbeRecord& probe = stage.probes.emplace_back();
     probe.index = index;
@@ -87,15 +95,14 @@ bool PeakDecaySearch::finished() const {
 }
 
 void PeakDecaySearch::plan_decay(double peak_lr) {
-  const long hold_end = m_horizons.empty() ? 0 : 2 * m_horizons.back();
-  const long decay_steps = m_budget - hold_end;
+  const long decay_steps = m_budget - m_hold_end;
   m_decay.clear();
   if (decay_steps <= 0) return;
   const long cut = std::max<long>(decay_stages, (decay_steps + m_job.search.max_stage_steps - 1) / m_job.search.max_stage_steps);
   // wsd's cooldown is the whole decay here: its stable part is the hold.
   const ScheduleSpec decay{m_decay_shape, peak_lr, static_cast<int>(cut), 1.0, m_job.trainer.takes_lr_ramps()};
   m_decay = schedule_segments(decay, decay_steps);
-  for (ScheduleSegment& segment : m_decay) segment.start_step += hold_end;
+  for (ScheduleSegment& segment : m_decay) segment.start_step += m_hold_end;
 }
 
 void PeakDecaySearch::begin_stage(int index) {
@@ -176,6 +183,7 @@ void PeakDecaySearch::record(const LaunchRequest& request, const LaunchOutcome& 
     judge(probe, outcome);
   } else {
     probe.steps = request.start_step + request.steps - m_run_start;
+    m_chain_levels[static_cast<size_t>(request.probe)] = final_loss_level(outcome.train);
     queue_tail(request);
   }
   end_round_when_done();
@@ -245,7 +253,10 @@ void PeakDecaySearch::end_round_when_done() {
     m_in_round = judged;
     return choose_winner();
   }
+  // Candidates are indexed in LR order: the largest judged one goes on whatever its rank.
+  const int largest = *std::max_element(judged.begin(), judged.end());
   judged.resize(std::min(judged.size(), static_cast<size_t>(m_round_sizes[next_round])));
+  if (std::find(judged.begin(), judged.end(), largest) == judged.end()) judged.back() = largest;
   std::sort(judged.begin(), judged.end());  // launched in LR order, as in round 0
   m_in_round = judged;
   start_round(m_round + 1);
@@ -256,6 +267,7 @@ void PeakDecaySearch::choose_winner() {
   const int winner = *best_candidate(m_in_round);
   stage.winner_probe = winner;
   stage.lr = stage.probes[static_cast<size_t>(winner)].lr;
+  m_reference_loss = m_chain_levels[static_cast<size_t>(winner)];
   m_round = -1;
   plan_decay(*stage.lr);
   m_main_launch_due = true;
@@ -264,14 +276,21 @@ void PeakDecaySearch::choose_winner() {
 
 bool PeakDecaySearch::fall_back_to_next_candidate(const LaunchRequest& request) {
   StageRecord& stage = m_record.stages.front();
+  // Only to a smaller LR: a hold that diverged says its LR was too large, and the largest survivor
+  // may be a finalist that never trained well.
+  std::vector<int> smaller;
+  for (int index : m_in_round) {
+    if (stage.probes[static_cast<size_t>(index)].lr < request.lr) smaller.push_back(index);
+  }
   stage.abandoned_lrs.push_back(request.lr);
-  const std::optional<int> next = best_candidate(m_in_round);
+  const std::optional<int> next = best_candidate(smaller);
   if (!next) {
     stage.abandoned_lrs.pop_back();
     return false;
   }
   stage.winner_probe = *next;
   stage.lr = stage.probes[static_cast<size_t>(*next)].lr;
+  m_reference_loss = m_chain_levels[static_cast<size_t>(*next)];
   plan_decay(*stage.lr);
   return true;
 }
@@ -281,8 +300,8 @@ void PeakDecaySearch::record_main(const LaunchRequest& request, const LaunchOutc
   if (may_retry && request.kind == LaunchKind::stage) {
     StageRecord& stage = m_record.stages.back();
     if (request.from_probe >= 0) {
-      // The hold failed at the winner's LR: the other final-round candidate's chain takes over, else the
-      // same chain is tried again.
+      // The hold failed at the winner's LR: the other final-round candidate's chain takes over when its
+      // LR is smaller, else the same chain is tried again.
       if (outcome.status == OutcomeStatus::diverged) fall_back_to_next_candidate(request);
     } else if (outcome.status == OutcomeStatus::diverged) {
       // A decay stage diverged from a checkpoint that trained well at higher LRs: a smaller step size

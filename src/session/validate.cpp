@@ -80,7 +80,7 @@ void print_peak_decay_plan(const spec::JobSpec& job, std::ostream& out) {
     std::snprintf(line, sizeof line, "  %5zu  %10d  %13ld  %10ld\n", round, search.round_sizes()[round], start + horizons[round], tail);
     out << line;
   }
-  const long hold_end = start + 2 * horizons.back();
+  const long hold_end = start + search.hold_end();
   std::snprintf(line, sizeof line, "  stage 0: the winner holds its LR to step %ld; stages 1-%d: a %s decay to 0 over steps %ld-%ld\n",
                 hold_end, search.progress().planned_stages - 1, job.search.decay_shape.c_str(), hold_end, end);
   out << line;

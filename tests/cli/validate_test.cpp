@@ -43,13 +43,13 @@ TEST_CASE("cli::run_validate prints the first launch exactly as it will run, cre
   const std::string expected = "spec: " + (dir / "job.json").string() + ": valid\n" +
                                "trainer: " + echo_trainer + "\n" +
                                "run_dir: " + run_dir.string() + " (will be created (in " + dir.path().string() + "))\n" +
-                               // 950 steps after the warmup: H = 95, horizons H/8 ... H, tails 0.2x each.
+                               // 950 steps after the warmup: H = 95, horizons H/8, H/4, H/2, 3H/2, tails 0.125x each.
                                "plan (default preset): the peak among 10 LRs in [0.0001, 1] by successive halving\n"
                                "  round  candidates  chain_to_step  decay_tail\n"
                                "      0          10             62           2\n"
-                               "      1           5             74           5\n"
-                               "      2           3             98          10\n"
-                               "      3           2            145          19\n"
+                               "      1           5             74           3\n"
+                               "      2           3             98           6\n"
+                               "      3           2            193          18\n"
                                "  stage 0: the winner holds its LR to step 240; stages 1-8: a cubic decay to 0 over steps 240-1000\n"
                                "loss lines: a candidate is judged by the train losses of its decay tail's last quarter (or its last "
                                "val loss); print one at least every 1 steps (the shortest decay tail runs 2)\n" +

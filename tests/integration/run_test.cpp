@@ -81,16 +81,16 @@ TEST_CASE("autolrs run --dry-run on configs/dry-run.json completes with every ou
   CHECK(fs::file_size(final_checkpoint) > 0);
   REQUIRE(summary["stages"].size() >= 3);
   // The default preset: 10 candidates in stage 0, in rounds of 10, 5, 3 and 2 to horizons of 75, 150,
-  // 300 and 600 steps; the winner holds to 1200; 8 decay stages of 600 steps follow, without probes.
+  // 300 and 900 steps; the winner holds to 1200; 8 decay stages of 600 steps follow, without probes.
   REQUIRE(summary["stages"].size() == 9);
   const auto& search_stage = summary["stages"][0];
   CHECK(search_stage["steps"] == 1200);
-  CHECK(search_stage["probe_steps"] == 600);
+  CHECK(search_stage["probe_steps"] == 900);
   REQUIRE(search_stage["probes"].size() == 10);
   std::vector<int> rounds;
   for (const auto& probe : search_stage["probes"]) {
     rounds.push_back(probe["rounds"].get<int>());
-    const long chain_steps[] = {0, 75, 150, 300, 600};
+    const long chain_steps[] = {0, 75, 150, 300, 900};
     if (probe["status"] == "ok") CHECK(probe["steps"] == chain_steps[probe["rounds"].get<int>()]);
     if (probe["status"] == "ok") CHECK(probe["end_loss"].is_number());
   }

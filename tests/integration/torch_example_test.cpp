@@ -34,7 +34,7 @@ std::vector<double> val_losses(const std::string& csv, const std::string& kind, 
 }  // namespace
 
 // configs/torch-example.json cut to 300 steps and 4 candidates in [1e-3, 0.2]: the peak search runs
-// rounds of 4 and 2 chains to 15 and 30 steps, each chain followed by a decay tail (3 and 6 steps);
+// rounds of 4 and 2 chains to 15 and 45 steps, each chain followed by a decay tail (2 and 6 steps);
 // the winner holds to step 60; 8 decay launches of 30 steps follow. 21 launches that each pay the
 // torch import (3 s idle; 7 to 23 s on a loaded 2-core machine). The range is cut because 15-step
 // chains are too short to show that LRs of 0.3 and up stall this network later.
@@ -66,8 +66,9 @@ TEST_CASE("autolrs run trains the PyTorch example and its loss falls") {
   const nlohmann::json summary = nlohmann::json::parse(read_text(run_dir / "summary.json"));
   CHECK(summary["status"] == "completed");
   CHECK(summary["total_steps"] == 300);
-  // Chains of 4 x 15 and 2 x 15 steps, tails of 4 x 3 and 2 x 6; the winner's chain is training.
-  CHECK(summary["probe_steps"] == (4 * 15 + 2 * 15) + (4 * 3 + 2 * 6) - 30);
+  // H = 30: chains of 4 x 15 and 2 x 30 steps (to 15, then 45), tails of 4 x 2 and 2 x 6; the winner's
+  // chain is training.
+  CHECK(summary["probe_steps"] == (4 * 15 + 2 * 30) + (4 * 2 + 2 * 6) - 45);
   REQUIRE(summary["stages"].size() == 9);
   for (const char* output : {"journal.jsonl", "schedule.csv", "losses.csv", "logs/stage-008.stdout.log"}) {
     CAPTURE(output);

@@ -123,15 +123,15 @@ TEST_CASE("integration: validate prints the plan and the loss-line rate the shor
        "      1         100      100           20           0       3\n"
        "loss lines: a probe is judged on at least 3 train losses; print one at least every 6 steps "
        "(the shortest probe runs 20)\n"},
-      // Rounds of 4 and 2 chains to 10 and 20 steps, the hold to 40, 8 decay stages.
+      // Rounds of 4 and 2 chains to 10 and 30 steps, the hold to 40, 8 decay stages.
       {"default",
        "plan (default preset): the peak among 4 LRs in [0.0001, 1] by successive halving\n"
        "  round  candidates  chain_to_step  decay_tail\n"
-       "      0           4             10           2\n"
-       "      1           2             20           4\n"
+       "      0           4             10           1\n"
+       "      1           2             30           4\n"
        "  stage 0: the winner holds its LR to step 40; stages 1-8: a cubic decay to 0 over steps 40-200\n"
        "loss lines: a candidate is judged by the train losses of its decay tail's last quarter (or its last "
-       "val loss); print one at least every 1 steps (the shortest decay tail runs 2)\n"},
+       "val loss); print one at least every 1 steps (the shortest decay tail runs 1)\n"},
   };
   for (const auto& [preset, plan] : cases) {
     CAPTURE(preset);

@@ -2,6 +2,8 @@
 
 #include <cmath>
 #include <functional>
+#include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -18,8 +20,8 @@ using search::PeakDecaySearch;
 
 namespace {
 
-/// 1000 steps, four candidates (1e-4, 2.15e-3, 4.64e-2, 1): two rounds at horizons 50 and 100, the
-/// hold over [100, 200), eight decay stages of 100 steps.
+/// 1000 steps, four candidates (1e-4, 2.15e-3, 4.64e-2, 1): H = 100, two rounds at horizons 50 and
+/// 150 with tails of 6 and 19 steps, the hold over [150, 200), eight decay stages of 100 steps.
 spec::JobSpec small_job(bool ramps) {
   spec::JobSpec job;
   job.name = "test";
@@ -85,11 +87,25 @@ LaunchRequest probe_launch(int probe, int round, double lr, long start, long ste
 
 const double lrs[] = {1e-4, 1e-4 * std::pow(1e4, 1.0 / 3), 1e-4 * std::pow(1e4, 2.0 / 3), 1.0};
 
+/// Drives `search` with losses lowest at `best_lr`; the first launch of each stage in
+/// `diverging_stages` diverges. `hold_references` gets the divergence reference each hold launch ran with.
+std::vector<LaunchRequest> drive_diverging_once(PeakDecaySearch& search, double best_lr, std::set<int> diverging_stages,
+                                                std::vector<std::optional<double>>& hold_references) {
+  return drive(search, [&](const LaunchRequest& r) {
+    if (r.kind == LaunchKind::stage && r.stage == 0) hold_references.push_back(search.reference_loss());
+    if (r.kind == LaunchKind::stage && diverging_stages.erase(r.stage) > 0) {
+      return status_outcome(OutcomeStatus::diverged, "loss exploded");
+    }
+    return outcome_for(r, best_lr);
+  });
+}
+
 }  // namespace
 
 TEST_CASE("search::PeakDecaySearch: successive halving with ramped tails, the hold, then a cubic decay in ramps") {
   PeakDecaySearch search(small_job(true));
-  CHECK(search.horizons() == std::vector<long>{50, 100});
+  CHECK(search.horizons() == std::vector<long>{50, 150});
+  CHECK(search.hold_end() == 200);
   CHECK(search.round_sizes() == std::vector<int>{4, 2});
   CHECK(search.progress().planned_stages == 9);
   const std::vector<LaunchRequest> launches = drive(search, [](const LaunchRequest& r) { return outcome_for(r, 0.03); });
@@ -97,22 +113,23 @@ TEST_CASE("search::PeakDecaySearch: successive halving with ramped tails, the ho
   REQUIRE(launches.size() == 4 + 4 + 2 + 2 + 1 + 8);
   for (int probe = 0; probe < 4; ++probe) {
     CHECK(launches[probe] == probe_launch(probe, 0, lrs[probe], 0, 50, false));
-    CHECK(launches[4 + probe] == probe_launch(probe, 0, lrs[probe], 50, 10, true, 0.0));
+    CHECK(launches[4 + probe] == probe_launch(probe, 0, lrs[probe], 50, 6, true, 0.0));
   }
-  // 4.64e-2 and 2.15e-3 are closest to 0.03: they go on, in LR order.
-  CHECK(launches[8] == probe_launch(1, 1, lrs[1], 50, 50, false));
-  CHECK(launches[9] == probe_launch(2, 1, lrs[2], 50, 50, false));
-  CHECK(launches[10] == probe_launch(1, 1, lrs[1], 100, 20, true, 0.0));
-  CHECK(launches[11] == probe_launch(2, 1, lrs[2], 100, 20, true, 0.0));
-  CHECK(launches[9].id() == "stage-000-probe-02-r1");
-  CHECK(launches[11].id() == "stage-000-probe-02-r1-decay");
+  // 4.64e-2 and 2.15e-3 are closest to 0.03, but the largest LR, 1, goes on in place of the second:
+  // the two go on, in LR order.
+  CHECK(launches[8] == probe_launch(2, 1, lrs[2], 50, 100, false));
+  CHECK(launches[9] == probe_launch(3, 1, lrs[3], 50, 100, false));
+  CHECK(launches[10] == probe_launch(2, 1, lrs[2], 150, 19, true, 0.0));
+  CHECK(launches[11] == probe_launch(3, 1, lrs[3], 150, 19, true, 0.0));
+  CHECK(launches[8].id() == "stage-000-probe-02-r1");
+  CHECK(launches[10].id() == "stage-000-probe-02-r1-decay");
 
   const LaunchRequest& hold = launches[12];
   CHECK(hold.kind == LaunchKind::stage);
   CHECK(hold.stage == 0);
   CHECK(hold.from_probe == 2);
-  CHECK(hold.start_step == 100);
-  CHECK(hold.steps == 100);
+  CHECK(hold.start_step == 150);
+  CHECK(hold.steps == 50);
   CHECK(hold.lr == lrs[2]);
   CHECK(!hold.lr_end);
   for (int k = 0; k < 8; ++k) {
@@ -129,20 +146,21 @@ TEST_CASE("search::PeakDecaySearch: successive halving with ramped tails, the ho
   CHECK(record.stages.size() == 9);
   CHECK(record.stages[0].winner_probe == 2);
   CHECK(record.stages[0].probes[2].rounds == 2);
-  CHECK(record.stages[0].probes[2].steps == 100);
-  CHECK(record.stages[0].probes[0].rounds == 1);
-  CHECK(record.stages[0].probes[0].steps == 50);
+  CHECK(record.stages[0].probes[2].steps == 150);
+  CHECK(record.stages[0].probes[1].rounds == 1);
+  CHECK(record.stages[0].probes[1].steps == 50);
+  CHECK(record.stages[0].probe_steps == 150);
   CHECK(record.model_steps == 1000);
-  // Chains 4·50 + 2·50 and tails 4·10 + 2·20, less the winner's chain.
-  CHECK(record.probe_steps == 300 + 80 - 100);
-  CHECK(search::planned_compute_steps(small_job(true)) == 1000 + 280);
+  // Chains 4·50 + 2·100 and tails 4·6 + 2·19, less the winner's chain.
+  CHECK(record.probe_steps == 400 + 62 - 150);
+  CHECK(search::planned_compute_steps(small_job(true)) == 1000 + 312);
 }
 
 TEST_CASE("search::PeakDecaySearch without ramps: tails at a tenth of the LR, decay pieces at the curve's mean") {
   PeakDecaySearch search(small_job(false));
   const std::vector<LaunchRequest> launches = drive(search, [](const LaunchRequest& r) { return outcome_for(r, 0.03); });
   REQUIRE(search.finished());
-  CHECK(launches[4] == probe_launch(0, 0, lrs[0] / 10, 50, 10, true));
+  CHECK(launches[4] == probe_launch(0, 0, lrs[0] / 10, 50, 6, true));
   // The fake's loss follows the launch's LR: judged at a tenth of it, 1 is nearest 0.03.
   const double peak = *search.progress().stages[0].lr;
   CHECK(peak == lrs[3]);
@@ -177,7 +195,7 @@ TEST_CASE("search::PeakDecaySearch hands out a round's chains together and each 
   search.record(chains[2], outcome_for(chains[2], 0.03));
   const std::vector<LaunchRequest> tail = search.next_launches(8);
   REQUIRE(tail.size() == 1);
-  CHECK(tail[0] == probe_launch(2, 0, lrs[2], 50, 10, true, 0.0));
+  CHECK(tail[0] == probe_launch(2, 0, lrs[2], 50, 6, true, 0.0));
 }
 
 TEST_CASE("search::PeakDecaySearch drops failed candidates and fails the run when a round has none left") {
@@ -203,33 +221,49 @@ TEST_CASE("search::PeakDecaySearch drops failed candidates and fails the run whe
   }
 }
 
-TEST_CASE("search::PeakDecaySearch retries a diverged hold from the other finalist and halves a diverged decay") {
-  PeakDecaySearch search(small_job(true));
-  bool hold_diverged = false, decay_diverged = false;
-  const std::vector<LaunchRequest> launches = drive(search, [&](const LaunchRequest& r) {
-    if (r.kind == LaunchKind::stage && r.stage == 0 && !hold_diverged) {
-      hold_diverged = true;
-      return status_outcome(OutcomeStatus::diverged, "loss exploded");
-    }
-    if (r.kind == LaunchKind::stage && r.stage == 3 && !decay_diverged) {
-      decay_diverged = true;
-      return status_outcome(OutcomeStatus::diverged, "loss exploded");
-    }
-    return outcome_for(r, 0.03);
-  });
-  REQUIRE(search.finished());
-  REQUIRE(launches.size() == 12 + 1 + 1 + 8 + 1);
-  CHECK(launches[13].id() == "stage-000-retry-1");
-  CHECK(launches[13].from_probe == 1);
-  CHECK(launches[13].lr == lrs[1]);
-  CHECK(launches[14].lr == doctest::Approx(lrs[1]));  // the decay follows the new peak
-  CHECK(launches[16].stage == 3);
-  CHECK(launches[17].id() == "stage-003-retry-1");
-  CHECK(launches[17].lr == doctest::Approx(launches[16].lr / 2));
-  CHECK(*launches[17].lr_end == doctest::Approx(*launches[16].lr_end / 2));
-  CHECK(launches[18].lr == doctest::Approx(lrs[1] * std::pow(1 - 3 / 8.0, 3) / 2));
-  CHECK(search.progress().stages[3].abandoned_lrs == std::vector<double>{launches[16].lr});
-  CHECK(search.progress().discarded_steps == 0);  // diverged launches without losses ran no steps
+TEST_CASE("search::PeakDecaySearch retries a diverged hold, from the other finalist when its LR is smaller, and halves a diverged decay") {
+  // The train losses' level of a chain of round 1 (from step 50) for the LR `lr` when the best is `best`.
+  const auto chain_level = [](double lr, double best) { return 1.0 + std::pow(std::log10(lr) - std::log10(best), 2) + 0.5; };
+  SUBCASE("the other finalist's LR is larger: the winner's chain is tried again; a diverged decay is halved") {
+    PeakDecaySearch search(small_job(true));
+    std::vector<std::optional<double>> hold_references;
+    const std::vector<LaunchRequest> launches = drive_diverging_once(search, 0.03, {0, 3}, hold_references);
+    REQUIRE(search.finished());
+    REQUIRE(launches.size() == 12 + 1 + 1 + 8 + 1);
+    // The finalists are 4.64e-2 (the winner) and 1 (the largest): the hold does not move up to 1.
+    CHECK(launches[13].id() == "stage-000-retry-1");
+    CHECK(launches[13].from_probe == 2);
+    CHECK(launches[13].lr == lrs[2]);
+    CHECK(search.progress().stages[0].abandoned_lrs.empty());
+    // The hold's divergence is judged against the level the winner's chain ended at, every attempt.
+    REQUIRE(hold_references.size() == 2);
+    CHECK(hold_references[0] == doctest::Approx(chain_level(lrs[2], 0.03)));
+    CHECK(hold_references[1] == doctest::Approx(chain_level(lrs[2], 0.03)));
+    CHECK(launches[14].lr == doctest::Approx(lrs[2]));
+    CHECK(launches[16].stage == 3);
+    CHECK(launches[17].id() == "stage-003-retry-1");
+    CHECK(launches[17].lr == doctest::Approx(launches[16].lr / 2));
+    CHECK(*launches[17].lr_end == doctest::Approx(*launches[16].lr_end / 2));
+    CHECK(launches[18].lr == doctest::Approx(lrs[2] * std::pow(1 - 3 / 8.0, 3) / 2));
+    CHECK(search.progress().stages[3].abandoned_lrs == std::vector<double>{launches[16].lr});
+    CHECK(search.progress().discarded_steps == 0);  // diverged launches without losses ran no steps
+  }
+  SUBCASE("the other finalist's LR is smaller: its chain takes over at its LR") {
+    PeakDecaySearch search(small_job(true));
+    std::vector<std::optional<double>> hold_references;
+    const std::vector<LaunchRequest> launches = drive_diverging_once(search, 1.0, {0}, hold_references);
+    REQUIRE(search.finished());
+    // The finalists are 1 (the winner) and 4.64e-2.
+    CHECK(launches[12].lr == lrs[3]);
+    CHECK(launches[13].id() == "stage-000-retry-1");
+    CHECK(launches[13].from_probe == 2);
+    CHECK(launches[13].lr == lrs[2]);
+    CHECK(launches[14].lr == doctest::Approx(lrs[2]));  // the decay follows the new peak
+    CHECK(search.progress().stages[0].abandoned_lrs == std::vector<double>{lrs[3]});
+    REQUIRE(hold_references.size() == 2);
+    CHECK(hold_references[0] == doctest::Approx(chain_level(lrs[3], 1.0)));
+    CHECK(hold_references[1] == doctest::Approx(chain_level(lrs[2], 1.0)));
+  }
 }
 
 TEST_CASE("search::PeakDecaySearch starts after the warmup, and a run too short to search decays from the mean") {
@@ -242,7 +276,7 @@ TEST_CASE("search::PeakDecaySearch starts after the warmup, and a run too short 
     REQUIRE(search.finished());
     CHECK(launches[0].kind == LaunchKind::warmup);
     CHECK(launches[1] == probe_launch(0, 0, lrs[0], 100, 50, false));
-    CHECK(launches[13].start_step == 200);  // the hold
+    CHECK(launches[13].start_step == 250);  // the hold
     CHECK(launches.back().start_step + launches.back().steps == 1100);
   }
   SUBCASE("too short") {

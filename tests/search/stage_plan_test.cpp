@@ -26,9 +26,9 @@ TEST_CASE("search::planned_compute_steps adds the warmup, each stage and its pro
     const long probes = (10 * (50 + 13) - 50) + (3 * (100 + 25) - 100) + 2 * (3 * (200 + 50) - 200) + (3 * 50 - 50);
     CHECK(autolrs::search::planned_compute_steps(job) == 6000 + probes);
   }
-  SUBCASE("default preset: rounds of 10, 5, 3, 2 chains to 75, 150, 300, 600 steps, each with a tail of 0.2x its horizon") {
-    const long chains = 10 * 75 + 5 * 75 + 3 * 150 + 2 * 300;
-    const long tails = 10 * 15 + 5 * 30 + 3 * 60 + 2 * 120;
-    CHECK(autolrs::search::planned_compute_steps(job) == 6000 + chains + tails - 600);
+  SUBCASE("default preset: rounds of 10, 5, 3, 2 chains to 75, 150, 300, 900 steps, each with a tail of 0.125x its horizon") {
+    const long chains = 10 * 75 + 5 * 75 + 3 * 150 + 2 * 600;
+    const long tails = 10 * 9 + 5 * 19 + 3 * 38 + 2 * 113;
+    CHECK(autolrs::search::planned_compute_steps(job) == 6000 + chains + tails - 900);
   }
 }
