@@ -178,3 +178,21 @@ TEST_CASE("integration: SIGTERM stops a serve-mode run between or during command
   for (pid_t group : groups) CHECK(autolrs::testing::survivors_of_group(group).empty());
   CHECK(read_json(dir / "run" / "summary.json").at("status") == "interrupted");
 }
+
+TEST_CASE("integration: validate --launch checks a serve-mode trainer in three commands to one server") {
+  TempDir dir;
+  json spec = serve_spec(dir / "run");
+  spec["slots"] = {{{"launcher", autolrs::testing::group_recording_launcher(dir / "groups")}}};
+  const Finished finished = autolrs::testing::run_autolrs(dir, {"validate", autolrs::testing::write_spec(dir, spec), "--launch"});
+  CAPTURE(finished.err);
+  CHECK(finished.status == 0);
+  CHECK(finished.out.find("  first command: {\"global_step\":0,\"id\":\"stage-000-probe-00\",\"load_checkpoint\":null,") !=
+        std::string::npos);
+  CHECK(finished.out.find("[stage 0 of 1] train ") != std::string::npos);
+  CHECK(finished.out.find("\ntrainer check passed: every launch printed losses the patterns match and wrote {save_checkpoint}") !=
+        std::string::npos);
+  const std::vector<pid_t> groups = autolrs::testing::recorded_groups(dir / "groups");
+  CHECK(groups.size() == 1);
+  for (pid_t group : groups) CHECK(autolrs::testing::survivors_of_group(group).empty());
+  CHECK(!fs::exists(dir / "run"));
+}
