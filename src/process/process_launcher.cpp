@@ -676,9 +676,8 @@ void ProcessLauncher::complete(Launch& launch, bool all_gone) {
   }
   LaunchResult result;
   result.end = *launch.end;
-  if (launch.command_completed && result.end != LaunchEnd::launcher_error) {
-    result.end = LaunchEnd::exited;  // a served command succeeded, whatever its server did afterwards
-    result.exit_code = 0;
+  if (launch.command_completed && result.end == LaunchEnd::exited) {
+    result.exit_code = 0;  // a served command succeeded, whatever its server did afterwards
   } else if (launch.status) {
     if (WIFEXITED(*launch.status)) result.exit_code = WEXITSTATUS(*launch.status);
     if (WIFSIGNALED(*launch.status)) result.signal = WTERMSIG(*launch.status);
@@ -687,7 +686,7 @@ void ProcessLauncher::complete(Launch& launch, bool all_gone) {
     result.message = launch.error;
   } else if (result.end == LaunchEnd::server_failed) {
     result.message = launch.server_problem;
-  } else if (!launch.command_completed) {
+  } else if (!launch.command_completed || result.end != LaunchEnd::exited) {
     result.message = end_message(result.end, launch.command, launch.status);
   }
   if (!all_gone) {
