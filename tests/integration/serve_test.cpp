@@ -6,10 +6,12 @@
 
 #include <signal.h>
 
+#include <chrono>
 #include <filesystem>
-#include <set>
 #include <sstream>
 #include <string>
+#include <thread>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -177,6 +179,39 @@ TEST_CASE("integration: SIGTERM stops a serve-mode run between or during command
   CHECK(groups.size() == 1);
   for (pid_t group : groups) CHECK(autolrs::testing::survivors_of_group(group).empty());
   CHECK(read_json(dir / "run" / "summary.json").at("status") == "interrupted");
+}
+
+TEST_CASE("integration: a serve-mode run SIGKILLed mid-command resumes, clearing what its server left, to the uninterrupted result") {
+  TempDir dir;
+  const Finished reference = run(dir, serve_spec(dir / "reference"), "reference");
+  REQUIRE(reference.status == 0);
+  // The fake trainer trains as minimal_trainer.py does; its third command hangs (once in the run).
+  json spec = serve_spec(dir / "run", {std::string(AUTOLRS_FAKE_TRAINERS_DIR) + "/serve_fault_trainer.py"});
+  spec["trainer"]["env"] = {{"SERVE_FAULT", "hang"},
+                            {"SERVE_FAULT_AT", "3"},
+                            {"SERVE_COUNTER", (dir / "counter").string()},
+                            {"SERVE_PIDS", (dir / "pids").string()}};
+  spec["slots"] = {{{"launcher", autolrs::testing::group_recording_launcher(dir / "groups")}}};
+  const std::string spec_path = autolrs::testing::write_spec(dir, spec);
+  const pid_t pid = autolrs::testing::spawn_autolrs({"run", spec_path}, dir / "out", dir / "err");
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while ((!fs::exists(dir / "counter") || read_text(dir / "counter") != "3") && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  REQUIRE(read_text(dir / "counter") == "3");
+  ::kill(pid, SIGKILL);
+  CHECK(autolrs::testing::wait_for_exit(pid).status == -SIGKILL);
+  const std::vector<pid_t> killed_run_groups = autolrs::testing::recorded_groups(dir / "groups");
+  REQUIRE(killed_run_groups.size() == 1);
+
+  // The server died with autolrs (PR_SET_PDEATHSIG); the resume ends the worker its group left.
+  const Finished resumed = autolrs::testing::run_autolrs(dir, {"run", spec_path, "--resume"});
+  CAPTURE(resumed.err);
+  REQUIRE(resumed.status == 0);
+  for (pid_t group : autolrs::testing::recorded_groups(dir / "groups")) CHECK(autolrs::testing::survivors_of_group(group).empty());
+  CHECK(read_text(dir / "run" / "schedule.csv") == read_text(dir / "reference" / "schedule.csv"));
+  CHECK(read_text(read_json(dir / "run" / "summary.json").at("final_checkpoint").get<std::string>()) ==
+        read_text(read_json(dir / "reference" / "summary.json").at("final_checkpoint").get<std::string>()));
 }
 
 TEST_CASE("integration: validate --launch checks a serve-mode trainer in three commands to one server") {
