@@ -74,6 +74,28 @@ std::pair<json, std::vector<std::string>> read_journal(const fs::path& run_dir) 
   return {issued, types};
 }
 
+/// The serve-mode job run by tests/fake_trainers/serve_fault_trainer.py (it trains as minimal_trainer.py
+/// does) with `fault` at the run's `at`-th command; its counter, pids and (through a slot launcher)
+/// process groups are recorded in `dir`.
+json faulty_serve_spec(const TempDir& dir, const std::string& fault, int at) {
+  json spec = serve_spec(dir / "run", {std::string(AUTOLRS_FAKE_TRAINERS_DIR) + "/serve_fault_trainer.py"});
+  spec["trainer"]["env"] = {{"SERVE_FAULT", fault},
+                            {"SERVE_FAULT_AT", std::to_string(at)},
+                            {"SERVE_COUNTER", (dir / "counter").string()},
+                            {"SERVE_PIDS", (dir / "pids").string()}};
+  spec["slots"] = {{{"launcher", autolrs::testing::group_recording_launcher(dir / "groups")}}};
+  return spec;
+}
+
+/// Waits until faulty_serve_spec's trainer has received its `count`-th command (up to a minute: the
+/// bound only keeps a broken run from hanging the test).
+void wait_for_command(const TempDir& dir, int count) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  const auto received = [&] { return fs::exists(dir / "counter") && read_text(dir / "counter") == std::to_string(count); };
+  while (!received() && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  REQUIRE(received());
+}
+
 }  // namespace
 
 TEST_CASE("integration: a deterministic trainer decides, trains and saves the same in exec and serve mode") {
@@ -125,13 +147,8 @@ TEST_CASE("integration: a server that breaks off a command is killed and replace
   for (const Fault& fault : faults) {
     CAPTURE(fault.name);
     TempDir dir;
-    json spec = serve_spec(dir / "run", {std::string(AUTOLRS_FAKE_TRAINERS_DIR) + "/serve_fault_trainer.py"});
+    json spec = faulty_serve_spec(dir, fault.name, fault.at);
     spec["trainer"]["idle_timeout_s"] = 2;
-    spec["trainer"]["env"] = {{"SERVE_FAULT", fault.name},
-                              {"SERVE_FAULT_AT", std::to_string(fault.at)},
-                              {"SERVE_COUNTER", (dir / "counter").string()},
-                              {"SERVE_PIDS", (dir / "pids").string()}};
-    spec["slots"] = {{{"launcher", autolrs::testing::group_recording_launcher(dir / "groups")}}};
     const Finished finished = run(dir, spec, "job");
     CAPTURE(finished.err);
     CHECK(finished.status == 0);
@@ -158,21 +175,11 @@ TEST_CASE("integration: a server that breaks off a command is killed and replace
   }
 }
 
-TEST_CASE("integration: SIGTERM stops a serve-mode run between or during commands and leaves no server behind") {
+TEST_CASE("integration: SIGTERM stops a serve-mode run mid-command and leaves no server behind") {
   TempDir dir;
-  json spec = serve_spec(dir / "run", {std::string(AUTOLRS_FAKE_TRAINERS_DIR) + "/serve_fault_trainer.py"});
-  spec["trainer"]["env"] = {{"SERVE_FAULT", "hang"},
-                            {"SERVE_FAULT_AT", "3"},
-                            {"SERVE_COUNTER", (dir / "counter").string()},
-                            {"SERVE_PIDS", (dir / "pids").string()}};
-  spec["slots"] = {{{"launcher", autolrs::testing::group_recording_launcher(dir / "groups")}}};
+  json spec = faulty_serve_spec(dir, "hang", 3);
   const pid_t pid = autolrs::testing::spawn_autolrs({"run", autolrs::testing::write_spec(dir, spec)}, dir / "out", dir / "err");
-  // The third command hangs: wait until the counter says it was sent.
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-  while ((!fs::exists(dir / "counter") || read_text(dir / "counter") != "3") && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  REQUIRE(read_text(dir / "counter") == "3");
+  wait_for_command(dir, 3);  // the command that hangs
   ::kill(pid, SIGTERM);
   CHECK(autolrs::testing::wait_for_exit(pid).status == 128 + SIGTERM);
   const std::vector<pid_t> groups = autolrs::testing::recorded_groups(dir / "groups");
@@ -185,20 +192,11 @@ TEST_CASE("integration: a serve-mode run SIGKILLed mid-command resumes, clearing
   TempDir dir;
   const Finished reference = run(dir, serve_spec(dir / "reference"), "reference");
   REQUIRE(reference.status == 0);
-  // The fake trainer trains as minimal_trainer.py does; its third command hangs (once in the run).
-  json spec = serve_spec(dir / "run", {std::string(AUTOLRS_FAKE_TRAINERS_DIR) + "/serve_fault_trainer.py"});
-  spec["trainer"]["env"] = {{"SERVE_FAULT", "hang"},
-                            {"SERVE_FAULT_AT", "3"},
-                            {"SERVE_COUNTER", (dir / "counter").string()},
-                            {"SERVE_PIDS", (dir / "pids").string()}};
-  spec["slots"] = {{{"launcher", autolrs::testing::group_recording_launcher(dir / "groups")}}};
+  // Its third command hangs (once in the run), to be killed there.
+  json spec = faulty_serve_spec(dir, "hang", 3);
   const std::string spec_path = autolrs::testing::write_spec(dir, spec);
   const pid_t pid = autolrs::testing::spawn_autolrs({"run", spec_path}, dir / "out", dir / "err");
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-  while ((!fs::exists(dir / "counter") || read_text(dir / "counter") != "3") && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  REQUIRE(read_text(dir / "counter") == "3");
+  wait_for_command(dir, 3);
   ::kill(pid, SIGKILL);
   CHECK(autolrs::testing::wait_for_exit(pid).status == -SIGKILL);
   const std::vector<pid_t> killed_run_groups = autolrs::testing::recorded_groups(dir / "groups");
