@@ -229,3 +229,19 @@ TEST_CASE("integration: validate --launch checks a serve-mode trainer in three c
   for (pid_t group : groups) CHECK(autolrs::testing::survivors_of_group(group).empty());
   CHECK(!fs::exists(dir / "run"));
 }
+
+TEST_CASE("integration: serve mode with two slots keeps one server per slot and completes") {
+  TempDir dir;
+  json spec = serve_spec(dir / "run");
+  const json launcher = autolrs::testing::group_recording_launcher(dir / "groups");
+  spec["slots"] = {{{"launcher", launcher}}, {{"launcher", launcher}}};
+  const Finished finished = run(dir, spec, "job");
+  CAPTURE(finished.err);
+  REQUIRE(finished.status == 0);
+  const json summary = read_json(dir / "run" / "summary.json");
+  CHECK(summary.at("status") == "completed");
+  CHECK(summary.at("total_steps") == 300);
+  const std::vector<pid_t> groups = autolrs::testing::recorded_groups(dir / "groups");
+  CHECK(groups.size() == 2);
+  for (pid_t group : groups) CHECK(autolrs::testing::survivors_of_group(group).empty());
+}
