@@ -96,6 +96,14 @@ void wait_for_command(const TempDir& dir, int count) {
   REQUIRE(received());
 }
 
+/// `servers` trainer processes were started (their groups recorded by group_recording_launcher in
+/// `dir`), and no process of any of their groups is left.
+void check_servers_gone(const TempDir& dir, std::size_t servers) {
+  const std::vector<pid_t> groups = autolrs::testing::recorded_groups(dir / "groups");
+  CHECK(groups.size() == servers);
+  for (pid_t group : groups) CHECK(autolrs::testing::survivors_of_group(group).empty());
+}
+
 }  // namespace
 
 TEST_CASE("integration: a deterministic trainer decides, trains and saves the same in exec and serve mode") {
@@ -119,9 +127,7 @@ TEST_CASE("integration: a deterministic trainer decides, trains and saves the sa
   CHECK(serve_summary.at("total_steps") == 300);
   CHECK(read_text(serve_summary.at("final_checkpoint").get<std::string>()) ==
         read_text(exec_summary.at("final_checkpoint").get<std::string>()));
-  const std::vector<pid_t> groups = autolrs::testing::recorded_groups(dir / "groups");
-  CHECK(groups.size() == 1);
-  for (pid_t group : groups) CHECK(autolrs::testing::survivors_of_group(group).empty());
+  check_servers_gone(dir, 1);
   // Each launch has its own logs: the first probe's stdout holds its loss lines and not the completion.
   const std::string first_log = read_text(dir / "serve" / "logs" / "stage-000-probe-00.stdout.log");
   CHECK(first_log.rfind("step=1 loss=", 0) == 0);
@@ -169,9 +175,7 @@ TEST_CASE("integration: a server that breaks off a command is killed and replace
     const auto [issued, types] = read_journal(dir / "run");
     CHECK(types.front() == "started");
     CHECK(types.back() == "finished");
-    const std::vector<pid_t> groups = autolrs::testing::recorded_groups(dir / "groups");
-    CHECK(groups.size() == static_cast<std::size_t>(fault.servers));
-    for (pid_t group : groups) CHECK(autolrs::testing::survivors_of_group(group).empty());
+    check_servers_gone(dir, static_cast<std::size_t>(fault.servers));
   }
 }
 
@@ -182,9 +186,7 @@ TEST_CASE("integration: SIGTERM stops a serve-mode run mid-command and leaves no
   wait_for_command(dir, 3);  // the command that hangs
   ::kill(pid, SIGTERM);
   CHECK(autolrs::testing::wait_for_exit(pid).status == 128 + SIGTERM);
-  const std::vector<pid_t> groups = autolrs::testing::recorded_groups(dir / "groups");
-  CHECK(groups.size() == 1);
-  for (pid_t group : groups) CHECK(autolrs::testing::survivors_of_group(group).empty());
+  check_servers_gone(dir, 1);
   CHECK(read_json(dir / "run" / "summary.json").at("status") == "interrupted");
 }
 
@@ -206,7 +208,7 @@ TEST_CASE("integration: a serve-mode run SIGKILLed mid-command resumes, clearing
   const Finished resumed = autolrs::testing::run_autolrs(dir, {"run", spec_path, "--resume"});
   CAPTURE(resumed.err);
   REQUIRE(resumed.status == 0);
-  for (pid_t group : autolrs::testing::recorded_groups(dir / "groups")) CHECK(autolrs::testing::survivors_of_group(group).empty());
+  check_servers_gone(dir, 2);  // the killed run's and the resumed run's
   CHECK(read_text(dir / "run" / "schedule.csv") == read_text(dir / "reference" / "schedule.csv"));
   CHECK(read_text(read_json(dir / "run" / "summary.json").at("final_checkpoint").get<std::string>()) ==
         read_text(read_json(dir / "reference" / "summary.json").at("final_checkpoint").get<std::string>()));
@@ -224,9 +226,7 @@ TEST_CASE("integration: validate --launch checks a serve-mode trainer in three c
   CHECK(finished.out.find("[stage 0 of 1] train ") != std::string::npos);
   CHECK(finished.out.find("\ntrainer check passed: every launch printed losses the patterns match and wrote {save_checkpoint}") !=
         std::string::npos);
-  const std::vector<pid_t> groups = autolrs::testing::recorded_groups(dir / "groups");
-  CHECK(groups.size() == 1);
-  for (pid_t group : groups) CHECK(autolrs::testing::survivors_of_group(group).empty());
+  check_servers_gone(dir, 1);
   CHECK(!fs::exists(dir / "run"));
 }
 
@@ -241,7 +241,5 @@ TEST_CASE("integration: serve mode with two slots keeps one server per slot and 
   const json summary = read_json(dir / "run" / "summary.json");
   CHECK(summary.at("status") == "completed");
   CHECK(summary.at("total_steps") == 300);
-  const std::vector<pid_t> groups = autolrs::testing::recorded_groups(dir / "groups");
-  CHECK(groups.size() == 2);
-  for (pid_t group : groups) CHECK(autolrs::testing::survivors_of_group(group).empty());
+  check_servers_gone(dir, 2);
 }
