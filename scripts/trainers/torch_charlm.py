@@ -42,7 +42,8 @@ import torch  # noqa: E402  (after the environment it reads)
 import torch.nn.functional as F  # noqa: E402
 TORCH_IMPORT_SECONDS = time.perf_counter() - _import_started
 from torch_common import (add_launch_arguments, begin_step, check_launch_arguments, configure_torch,  # noqa: E402
-                          launch_lr, mix_seed, resolve_device, save_atomically, set_lr, start_training)
+                          launch_lr, mix_seed, resolve_device, save_atomically, set_lr, start_training,
+                          train_or_serve)
 
 CHECKPOINT_FORMAT = "autolrs-torch-charlm-1"
 CORPUS_DIR = pathlib.Path(sysconfig.get_path("stdlib"))
@@ -60,7 +61,7 @@ def parse_args(argv):
     parser = argparse.ArgumentParser(
         prog="torch_charlm.py",
         description="Train a character-level LSTM on the Python standard library's sources (autolrs trainer protocol).")
-    add_launch_arguments(parser, batch_size=16, val_every=50)
+    add_launch_arguments(parser, batch_size=16, val_every=50, serving="--serve" in argv)
     parser.add_argument("--clip-norm", type=float, help="clip the gradient's global norm to C (default: no clipping)")
     args = parser.parse_args(argv)
     check_launch_arguments(parser, args)
@@ -179,7 +180,7 @@ def train(args):
 
 
 def main(argv=None):
-    train(parse_args(sys.argv[1:] if argv is None else argv))
+    train_or_serve(train, parse_args(sys.argv[1:] if argv is None else argv))
     return 0
 
 

@@ -6,6 +6,7 @@ import os
 import tempfile
 
 import torch
+import autolrs_serve
 
 import schedule_free
 
@@ -16,14 +17,19 @@ ADAM_EPS = 1e-8
 WEIGHT_DECAY = 0.01  # adamw and sf-adamw only (torch.optim.AdamW's default); sgd and sf-sgd have none
 
 
-def add_launch_arguments(parser, batch_size, val_every):
-    """The flags every launch takes (`batch_size` and `val_every` are the trainer's defaults)."""
-    parser.add_argument("--lr", type=float, required=True, help="learning rate of this launch's first step")
+def add_launch_arguments(parser, batch_size, val_every, serving=False):
+    """The flags every launch takes (`batch_size` and `val_every` are the trainer's defaults). `serving`
+    (the argv holds --serve): the per-launch flags (--lr, --lr-end, --steps, --save, --load, --seed)
+    come in each command on stdin instead, and none is required."""
+    parser.add_argument("--serve", action="store_true",
+                        help="serve mode (docs/trainer-protocol.md): stay up and run one launch per JSON command "
+                             "on stdin; the per-launch flags come in the commands")
+    parser.add_argument("--lr", type=float, required=not serving, help="learning rate of this launch's first step")
     parser.add_argument("--lr-end", type=float,
                         help="ramp: step k of the launch (k = 0 ... steps-1) trains at lr + (lr_end - lr) * k / steps; "
                              "constant --lr without it")
-    parser.add_argument("--steps", type=int, required=True, help="optimizer steps to run in this launch (>= 0)")
-    parser.add_argument("--save", required=True, help="checkpoint path written when the launch ends")
+    parser.add_argument("--steps", type=int, required=not serving, help="optimizer steps to run in this launch (>= 0)")
+    parser.add_argument("--save", required=not serving, help="checkpoint path written when the launch ends")
     parser.add_argument("--load", help="checkpoint to start from (model, optimizer, global step)")
     parser.add_argument("--seed", type=int, default=0, help="seeds the initial weights and the minibatch order")
     parser.add_argument("--optimizer", choices=OPTIMIZERS, default="sgd",
@@ -47,6 +53,15 @@ def check_launch_arguments(parser, args):
             parser.error(f"{flag} must be >= {least}, got {value}")
     if args.device == "cuda" and not torch.cuda.is_available():
         parser.error("--device cuda: no CUDA device is available")
+
+
+def train_or_serve(train, args):
+    """train(args) once, or with --serve once per command autolrs sends (autolrs_serve.serve), the
+    command's values over args."""
+    if args.serve:
+        autolrs_serve.serve(train, args)
+    else:
+        train(args)
 
 
 def launch_lr(lr, lr_end, k, steps):

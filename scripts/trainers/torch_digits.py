@@ -32,7 +32,8 @@ import torch  # noqa: E402  (after the environment it reads)
 import torch.nn.functional as F  # noqa: E402
 TORCH_IMPORT_SECONDS = time.perf_counter() - _import_started
 from torch_common import (add_launch_arguments, begin_step, check_launch_arguments, configure_torch,  # noqa: E402
-                          launch_lr, mix_seed, resolve_device, save_atomically, set_lr, start_training)
+                          launch_lr, mix_seed, resolve_device, save_atomically, set_lr, start_training,
+                          train_or_serve)
 
 CHECKPOINT_FORMAT = "autolrs-torch-digits-1"
 VALIDATION_SIZE = 297  # of the 1797 digits; the remaining 1500 train
@@ -42,7 +43,7 @@ SPLIT_SEED = 20210503  # fixes the train/validation split for every --seed
 def parse_args(argv):
     parser = argparse.ArgumentParser(
         prog="torch_digits.py", description="Train a small CNN on the 8x8 digits (autolrs trainer protocol).")
-    add_launch_arguments(parser, batch_size=32, val_every=50)
+    add_launch_arguments(parser, batch_size=32, val_every=50, serving="--serve" in argv)
     args = parser.parse_args(argv)
     check_launch_arguments(parser, args)
     return args
@@ -169,7 +170,7 @@ def train(args):
 
 
 def main(argv=None):
-    train(parse_args(sys.argv[1:] if argv is None else argv))
+    train_or_serve(train, parse_args(sys.argv[1:] if argv is None else argv))
     return 0
 
 

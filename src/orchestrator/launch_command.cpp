@@ -6,6 +6,7 @@
 #include <re2/re2.h>
 
 #include "spec/command_template.hpp"
+#include "trainer_output/serve_protocol.hpp"
 
 namespace autolrs::orchestrator {
 
@@ -35,8 +36,9 @@ LaunchCommand build_launch_command(const spec::JobSpec& job, const search::Launc
       {"seed", std::to_string(job.seed)},
       {"run_dir", job.run_dir},
   };
+  const bool serve = job.trainer.mode == spec::TrainerMode::serve;
   std::vector<std::string> argv_template = job.trainer.command;
-  if (load_path) argv_template.insert(argv_template.end(), job.trainer.resume_args.begin(), job.trainer.resume_args.end());
+  if (load_path && !serve) argv_template.insert(argv_template.end(), job.trainer.resume_args.begin(), job.trainer.resume_args.end());
   const spec::SlotSpec& slot_spec = job.slots.at(static_cast<size_t>(slot));
   argv_template.insert(argv_template.begin(), slot_spec.launcher.begin(), slot_spec.launcher.end());
   LaunchCommand command;
@@ -45,7 +47,8 @@ LaunchCommand build_launch_command(const spec::JobSpec& job, const search::Launc
   for (const auto& [name, value] : slot_spec.env) command.env[name] = value;
   // Mark the launch's processes: the launcher ends those that outlive it, a resume those of a killed run.
   command.env[run_dir_env_var] = job.run_dir;
-  command.env[launch_env_var] = request.id();
+  // A serve-mode trainer outlives the launch: it is marked with its slot, the same for all its launches.
+  command.env[launch_env_var] = serve ? "serve-slot-" + std::to_string(slot) : request.id();
   command.workdir = job.trainer.workdir;
   const std::string log_stem = job.run_dir + "/logs/" + request.id();
   command.stdout_log = log_stem + ".stdout.log";
@@ -53,6 +56,12 @@ LaunchCommand build_launch_command(const spec::JobSpec& job, const search::Launc
   command.timeout_s = job.trainer.timeout_s;
   command.idle_timeout_s = job.trainer.idle_timeout_s;
   command.slot = slot;
+  if (serve) {
+    const trainer_output::ServeCommand serve_command{
+        request.id(), request.lr,         request.lr_end.value_or(request.lr), request.steps, load_path, save_path,
+        job.seed,     request.start_step, request.stage,                       request.probe, job.run_dir};
+    command.serve = ServeRequest{trainer_output::serve_command_line(serve_command), request.id()};
+  }
   return command;
 }
 

@@ -22,7 +22,9 @@ bool is_checkpoint_name(const std::string& name);
 /// the launch starts from `load_path`, after slot `slot`'s launcher, with every placeholder expanded
 /// (`save_path` for {save_checkpoint}); the trainer's env with the slot's env over it, and
 /// run_dir_env_var and launch_env_var set to the run dir and the launch id; logs at
-/// `<run_dir>/logs/<launch id>.stdout.log` and `.stderr.log`; the trainer's timeouts. Pure. Throws
+/// `<run_dir>/logs/<launch id>.stdout.log` and `.stderr.log`; the trainer's timeouts. In serve mode,
+/// the argv starts the slot's trainer (no resume_args: the placeholders left are the launch-independent
+/// ones), launch_env_var is "serve-slot-<slot>", and `serve` holds the launch's JSON command line. Pure. Throws
 /// spec::InputError when a template cannot be expanded, std::out_of_range for a slot the job lacks.
 LaunchCommand build_launch_command(const spec::JobSpec& job, const search::LaunchRequest& request, int slot,
                                    const std::string& save_path, const std::optional<std::string>& load_path);

@@ -15,6 +15,7 @@ const char* to_string(LaunchEnd end) {
     case LaunchEnd::interrupted: return "interrupted";
     case LaunchEnd::failed_to_start: return "failed_to_start";
     case LaunchEnd::launcher_error: return "launcher_error";
+    case LaunchEnd::server_failed: return "server_failed";
   }
   return "unknown";
 }

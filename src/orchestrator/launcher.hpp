@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -21,6 +22,12 @@ inline constexpr const char* run_dir_env_var = "AUTOLRS_RUN_DIR";
 /// it marks the processes of one launch, which end with it even when they left its process group.
 inline constexpr const char* launch_env_var = "AUTOLRS_LAUNCH";
 
+/// A launch in serve mode (trainer.mode "serve"): a command for the slot's long-lived trainer.
+struct ServeRequest {
+  std::string line;  ///< written to the trainer's stdin (trainer_output::serve_command_line)
+  std::string id;    ///< the launch ends when the trainer prints the completion for this id
+};
+
 /// One trainer launch to run.
 struct LaunchCommand {
   std::vector<std::string> argv;           ///< argv[0] is looked up in PATH when it has no '/'
@@ -37,6 +44,9 @@ struct LaunchCommand {
   /// The job slot the launch runs on. A launcher with a process per launch has no use for it; one
   /// that keeps a trainer process per slot and sends it one command per launch routes by it.
   int slot = 0;
+  /// Serve mode: argv, env and workdir start the slot's trainer, which is kept between launches while
+  /// they do not change, and the launch is this command to it. nullopt: exec mode, a process per launch.
+  std::optional<ServeRequest> serve;
 };
 
 /// How a launch ended.
@@ -48,7 +58,8 @@ enum class LaunchEnd {
   stopped_by_observer,  ///< the line observer asked to stop (divergence, ...)
   interrupted,          ///< autolrs was asked to stop (SIGINT/SIGTERM/SIGUSR1), or interrupt() was called
   failed_to_start,      ///< the program could not be started (see message)
-  launcher_error        ///< autolrs could not follow the launch (writing its log failed, its observer threw: see message); it was killed
+  launcher_error,       ///< autolrs could not follow the launch (writing its log failed, its observer threw: see message); it was killed
+  server_failed         ///< serve mode: the trainer broke off its command (exited 0, closed its stdin, a wrong or malformed completion: see message); it was killed
 };
 
 const char* to_string(LaunchEnd end);

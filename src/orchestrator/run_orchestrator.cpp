@@ -82,6 +82,7 @@ std::string describe_failure(const LaunchResult& result, const FailureLog& log) 
     case LaunchEnd::interrupted: return "interrupted" + survivors;
     case LaunchEnd::failed_to_start: return "could not start: " + result.message;
     case LaunchEnd::launcher_error: return "autolrs: " + result.message;
+    case LaunchEnd::server_failed: return "serve mode: " + result.message + see_log(log) + survivors;
   }
   return "?";
 }

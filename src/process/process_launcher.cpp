@@ -6,6 +6,7 @@
 #include <linux/close_range.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -34,8 +35,8 @@
 
 #include "process/capped_log.hpp"
 #include "process/leftover_processes.hpp"
-#include "process/capped_log.hpp"
 #include "process/line_splitter.hpp"
+#include "trainer_output/serve_protocol.hpp"
 
 extern char** environ;
 
@@ -124,14 +125,15 @@ std::vector<std::string> merged_environment(const std::map<std::string, std::str
   return entries;
 }
 
-/// Prepares the forked child for exec: own process group, death signal, cwd, argv[0] as given and
-/// the merged environment. on_exec_setup runs in the child of a multithreaded process, between
-/// fork and exec, so it makes only async-signal-safe calls.
+/// Prepares the forked child for exec: own process group, death signal, cwd, argv[0] as given, the
+/// merged environment, and stdin from `stdin_fd` when it is set (serve mode). on_exec_setup runs in
+/// the child of a multithreaded process, between fork and exec, so it makes only async-signal-safe calls.
 struct ChildSetup : bp::extend::handler {
   const char* argv0;
   const char* workdir;
   char** envp;
   pid_t parent;
+  int stdin_fd;  ///< -1: stdin stays /dev/null
 
   template <class Executor>
   void on_setup(Executor& exec) const {
@@ -144,6 +146,7 @@ struct ChildSetup : bp::extend::handler {
     if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) fail(exec, "prctl(PR_SET_PDEATHSIG) failed");
     if (::getppid() != parent) ::_exit(127);  // autolrs died before the death signal was armed
     if (::chdir(workdir) != 0) fail(exec, "chdir to the workdir failed");
+    if (stdin_fd >= 0 && ::dup2(stdin_fd, STDIN_FILENO) < 0) fail(exec, "dup2 of the trainer's stdin failed");
     keep_only_standard_descriptors();
     // Boost.Process passes the resolved path as argv[0]; pass it as the user wrote it, as execvp does.
     const_cast<char**>(exec.cmd_line)[0] = const_cast<char*>(argv0);
@@ -188,15 +191,16 @@ bool is_resource_shortage(int error_number) {
   }
 }
 
-/// Starts `program` as described by `command` with stdout/stderr into the given pipes; returns its
-/// pid, or -1 with `error` set (and `error_number`, the errno of the fork or the exec).
+/// Starts `program` as described by `command` with stdout/stderr into the given pipes and stdin from
+/// `stdin_fd` (-1: /dev/null); returns its pid, or -1 with `error` set (and `error_number`, the errno
+/// of the fork or the exec).
 pid_t spawn(const LaunchCommand& command, const std::string& program, bp::pipe& stdout_pipe,
-            bp::pipe& stderr_pipe, std::string& error, int& error_number) {
+            bp::pipe& stderr_pipe, int stdin_fd, std::string& error, int& error_number) {
   std::vector<std::string> env_entries = merged_environment(command.env);
   std::vector<char*> envp;
   for (std::string& entry : env_entries) envp.push_back(entry.data());
   envp.push_back(nullptr);
-  const ChildSetup setup{{}, command.argv[0].c_str(), command.workdir.c_str(), envp.data(), ::getpid()};
+  const ChildSetup setup{{}, command.argv[0].c_str(), command.workdir.c_str(), envp.data(), ::getpid(), stdin_fd};
   const std::vector<std::string> args(command.argv.begin() + 1, command.argv.end());
 
   // Boost.Process creates its exec-error pipe without O_CLOEXEC and sets the flag a moment later;
@@ -279,7 +283,8 @@ std::string end_message(LaunchEnd end, const LaunchCommand& command, const std::
     case LaunchEnd::stopped_by_observer: return "stopped because of its output";
     case LaunchEnd::interrupted: return "autolrs was asked to stop";
     case LaunchEnd::failed_to_start:
-    case LaunchEnd::launcher_error: break;
+    case LaunchEnd::launcher_error:
+    case LaunchEnd::server_failed: break;
   }
   return "";
 }
@@ -342,11 +347,67 @@ struct ProcessLauncher::Launch {
   bool trainer_reaped = false;
   std::optional<int> status;  ///< the trainer's wait status, when it was reaped here
   milliseconds exit_check_interval{1};  ///< without a pidfd: next wait for the exit once the output closed
+  // Serve mode (command.serve): the process is the slot's trainer, kept for the next launch when it
+  // completed this one's command.
+  UniqueFd server_stdin;           ///< our end of a socket, so that writing to a closed one fails without SIGPIPE
+  bool command_completed = false;  ///< it printed the completion for command.serve->id
+  std::string server_problem;      ///< why it broke off its command, for LaunchEnd::server_failed
+  bool keep_server = false;        ///< over, and its process waits for the next command
 
   LineSplitter::LineSink line_sink(OutputStream kind) {
     return [this, kind](std::string_view line) {
+      if (command_completed) return;  // what a server prints after its completion belongs to no launch
+      if (command.serve && kind == OutputStream::stdout_stream) {
+        if (const auto reply = trainer_output::parse_serve_reply(line)) return accept_reply(*reply);
+      }
       if (observer && !observer_stopped && !observer(kind, line)) observer_stopped = true;
     };
+  }
+
+  void accept_reply(const trainer_output::ServeReply& reply) {
+    if (!server_problem.empty()) return;
+    if (!reply.problem.empty()) {
+      server_problem = "printed a malformed completion: " + reply.problem;
+    } else if (reply.id != command.serve->id) {
+      server_problem = "printed the completion of command " + reply.id + " while running " + command.serve->id;
+    } else {
+      command_completed = true;
+    }
+  }
+
+  /// Writes the launch's command to the server's stdin; a server that cannot take it breaks off.
+  void send_command() {
+    const std::string& line = command.serve->line;
+    const ssize_t sent = ::send(server_stdin.get(), line.data(), line.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (sent == static_cast<ssize_t>(line.size())) return;
+    server_problem = "could not take its command on stdin (" + (sent < 0 ? errno_text() : "its input is full") + ")";
+  }
+
+  bool server_stdin_closed() const {
+    pollfd end{server_stdin.get(), POLLRDHUP, 0};
+    return ::poll(&end, 1, 0) > 0 && (end.revents & (POLLHUP | POLLRDHUP | POLLERR | POLLNVAL)) != 0;
+  }
+
+  /// A server that completed its command can take the next one: it runs, reads its stdin, and
+  /// its output is open.
+  bool server_can_continue() {
+    reap();
+    return !trainer_reaped && streams[0].pipe && streams[1].pipe && !server_stdin_closed();
+  }
+
+  /// Serve mode, before the checks of advance(): a server that exited or closed its stdin has its
+  /// last output read first (a completion it printed before still counts), then breaks off.
+  void follow_server() {
+    if (command_completed || !server_problem.empty()) return;
+    const bool stdin_closed = server_stdin_closed();
+    if (!trainer_reaped && !stdin_closed) return;
+    drain(max_drain_bytes);
+    if (command_completed || !server_problem.empty()) return;
+    if (!trainer_reaped) {
+      server_problem = "closed its stdin before completing its command";
+    } else if (status && WIFEXITED(*status) && WEXITSTATUS(*status) == 0) {
+      server_problem = "exited with status 0 before completing its command";
+    }
   }
 
   /// Reads at most `max_bytes` of what is available on `stream` into its log and, when
@@ -427,12 +488,42 @@ struct ProcessLauncher::Launch {
   }
 };
 
+namespace {
+
+/// Waits up to kill_wait for a SIGKILLed launch's group to be gone.
+template <class Launch>
+void await_gone(Launch& launch) {
+  const auto deadline = SteadyTime::now() + kill_wait;
+  while (!launch.gone() && SteadyTime::now() < deadline) ::poll(nullptr, 0, 10);
+}
+
+}  // namespace
+
 ProcessLauncher::~ProcessLauncher() {
   for (const std::unique_ptr<Launch>& launch : m_launches) launch->signal_group(SIGKILL);
-  for (const std::unique_ptr<Launch>& launch : m_launches) {
-    const auto deadline = SteadyTime::now() + kill_wait;
-    while (!launch->gone() && SteadyTime::now() < deadline) ::poll(nullptr, 0, 10);
+  for (const auto& [slot, server] : m_parked_servers) server->signal_group(SIGKILL);
+  for (const std::unique_ptr<Launch>& launch : m_launches) await_gone(*launch);
+  for (const auto& [slot, server] : m_parked_servers) {
+    await_gone(*server);
+    end_marked_leftovers(server->command);
   }
+}
+
+std::unique_ptr<ProcessLauncher::Launch> ProcessLauncher::take_parked_server(const LaunchCommand& command) {
+  const auto parked = m_parked_servers.find(command.slot);
+  if (parked == m_parked_servers.end()) return nullptr;
+  std::unique_ptr<Launch> server = std::move(parked->second);
+  m_parked_servers.erase(parked);
+  const LaunchCommand& started_as = server->command;
+  if (server->server_can_continue() && started_as.argv == command.argv && started_as.env == command.env &&
+      started_as.workdir == command.workdir) {
+    return server;
+  }
+  // It exited or closed its stdin between commands, or the slot's trainer changed: a fresh one.
+  server->signal_group(SIGKILL);
+  await_gone(*server);
+  end_marked_leftovers(server->command);
+  return nullptr;
 }
 
 bool ProcessLauncher::stop_requested() const { return m_interrupted || (m_stop_signal && m_stop_signal->load() != 0); }
@@ -468,34 +559,56 @@ LaunchId ProcessLauncher::start(const LaunchCommand& command, LineObserver obser
   std::string error;
   std::array<Stream, 2> streams{Stream{OutputStream::stdout_stream, command.stdout_log, {}, {}, {}, {}},
                                 Stream{OutputStream::stderr_stream, command.stderr_log, {}, {}, {}, {}}};
-  std::array<bp::pipe, 2> pipes{bp::pipe(-1, -1), bp::pipe(-1, -1)};
   // The logs, the pipes and the fork are autolrs's own resources: failing them (a full disk, too many
   // open files, no memory) is an error of ours, not the trainer's outcome.
-  for (std::size_t i = 0; i < streams.size(); ++i) {
-    streams[i].log = open_log(streams[i].log_path, error);
-    if (!streams[i].log || !make_pipe(pipes[i], error)) return not_started(LaunchEnd::launcher_error, error);
-    streams[i].kept.emplace(command.log_limit_bytes, [fd = streams[i].log.get(), path = streams[i].log_path](std::string_view bytes) {
+  for (Stream& stream : streams) {
+    stream.log = open_log(stream.log_path, error);
+    if (!stream.log) return not_started(LaunchEnd::launcher_error, error);
+    stream.kept.emplace(command.log_limit_bytes, [fd = stream.log.get(), path = stream.log_path](std::string_view bytes) {
       write_all(fd, path, bytes);
     });
   }
-  int spawn_errno = 0;
-  const pid_t pid = spawn(command, *program, pipes[0], pipes[1], error, spawn_errno);
-  if (pid < 0) {
-    return not_started(is_resource_shortage(spawn_errno) ? LaunchEnd::launcher_error : LaunchEnd::failed_to_start, error);
-  }
-  for (std::size_t i = 0; i < streams.size(); ++i) {  // the write ends went to the child and are closed
-    streams[i].pipe.reset(pipes[i].native_source());
-    pipes[i].assign_source(-1);
-  }
-
   auto launch = std::make_unique<Launch>();
+  if (std::unique_ptr<Launch> server = command.serve ? take_parked_server(command) : nullptr) {
+    launch->pid = server->pid;
+    launch->pidfd = std::move(server->pidfd);
+    launch->server_stdin = std::move(server->server_stdin);
+    for (std::size_t i = 0; i < streams.size(); ++i) {
+      streams[i].pipe = std::move(server->streams[i].pipe);
+      streams[i].lines = std::move(server->streams[i].lines);
+    }
+  } else {
+    std::array<bp::pipe, 2> pipes{bp::pipe(-1, -1), bp::pipe(-1, -1)};
+    for (bp::pipe& pipe : pipes) {
+      if (!make_pipe(pipe, error)) return not_started(LaunchEnd::launcher_error, error);
+    }
+    UniqueFd trainer_stdin;
+    if (command.serve) {
+      int ends[2];
+      if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, ends) != 0) {
+        return not_started(LaunchEnd::launcher_error, "cannot create a socket pair: " + errno_text());
+      }
+      launch->server_stdin.reset(ends[0]);
+      trainer_stdin.reset(ends[1]);
+    }
+    int spawn_errno = 0;
+    const pid_t pid = spawn(command, *program, pipes[0], pipes[1], trainer_stdin.get(), error, spawn_errno);
+    if (pid < 0) {
+      return not_started(is_resource_shortage(spawn_errno) ? LaunchEnd::launcher_error : LaunchEnd::failed_to_start, error);
+    }
+    for (std::size_t i = 0; i < streams.size(); ++i) {  // the write ends went to the child and are closed
+      streams[i].pipe.reset(pipes[i].native_source());
+      pipes[i].assign_source(-1);
+    }
+    launch->pid = pid;
+    launch->pidfd.reset(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));  // -1 on kernels before 5.3
+  }
   launch->id = id;
   launch->command = command;
   launch->observer = std::move(observer);
-  launch->pid = pid;
-  launch->pidfd.reset(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));  // -1 on kernels before 5.3
   launch->streams = std::move(streams);
   launch->started = launch->last_output = started;
+  if (command.serve) launch->send_command();
   m_launches.push_back(std::move(launch));
   return id;
 }
@@ -506,8 +619,18 @@ bool ProcessLauncher::advance(Launch& launch) {
     case Launch::Phase::running: {
       launch.reap();
       const LaunchCommand& command = launch.command;
+      if (command.serve) launch.follow_server();
       if (launch.observer_stopped) {
         launch.begin_end(LaunchEnd::stopped_by_observer, now);
+      } else if (launch.command_completed) {
+        if (!stop_requested() && launch.server_can_continue()) {
+          launch.end = LaunchEnd::exited;
+          launch.keep_server = true;
+          break;
+        }
+        launch.begin_end(LaunchEnd::exited, now);  // the launch succeeded; its server is not kept
+      } else if (!launch.server_problem.empty()) {
+        launch.begin_end(LaunchEnd::server_failed, now);
       } else if (launch.trainer_reaped) {
         launch.drain(max_drain_bytes);
         launch.begin_end(launch.status && WIFSIGNALED(*launch.status) ? LaunchEnd::signaled : LaunchEnd::exited, now);
@@ -553,19 +676,38 @@ void ProcessLauncher::complete(Launch& launch, bool all_gone) {
   }
   LaunchResult result;
   result.end = *launch.end;
-  if (launch.status) {
+  if (launch.command_completed && result.end == LaunchEnd::exited) {
+    result.exit_code = 0;  // a served command succeeded, whatever its server did afterwards
+  } else if (launch.status) {
     if (WIFEXITED(*launch.status)) result.exit_code = WEXITSTATUS(*launch.status);
     if (WIFSIGNALED(*launch.status)) result.signal = WTERMSIG(*launch.status);
   }
-  result.message = result.end == LaunchEnd::launcher_error ? launch.error : end_message(result.end, launch.command, launch.status);
+  if (result.end == LaunchEnd::launcher_error) {
+    result.message = launch.error;
+  } else if (result.end == LaunchEnd::server_failed) {
+    result.message = launch.server_problem;
+  } else if (!launch.command_completed || result.end != LaunchEnd::exited) {
+    result.message = end_message(result.end, launch.command, launch.status);
+  }
   if (!all_gone) {
     result.survivors = "processes of its group (" + std::to_string(launch.pid) + ") were still present " +
                        std::to_string(kill_wait.count()) + " s after SIGKILL";
     result.message += (result.message.empty() ? "" : "; ") + result.survivors;
   }
-  end_marked_leftovers(launch.command);
+  if (!launch.keep_server) end_marked_leftovers(launch.command);
   result.wall_s = std::chrono::duration<double>(SteadyTime::now() - launch.started).count();
   m_completed.push_back({launch.id, std::move(result)});
+}
+
+void ProcessLauncher::park_server(std::unique_ptr<Launch> server) {
+  // The launch is over: its observer and logs go; its process, pipes and stdin wait for the next command.
+  server->observer = nullptr;
+  for (Stream& stream : server->streams) {
+    stream.kept.reset();
+    stream.log.reset();
+  }
+  const int slot = server->command.slot;
+  m_parked_servers[slot] = std::move(server);
 }
 
 void ProcessLauncher::poll_once() {
@@ -635,6 +777,7 @@ LaunchCompletion ProcessLauncher::wait() {
       } catch (const std::exception& failure) {  // the observer threw, or a log write failed, while draining
         (*it)->abort(failure.what(), SteadyTime::now());
       }
+      if (over && (*it)->keep_server) park_server(std::move(*it));
       it = over ? m_launches.erase(it) : it + 1;
     }
     if (m_completed.empty()) poll_once();

@@ -47,6 +47,17 @@ std::optional<std::string> resolve_program(const std::string& argv0,
 /// processes a trainer leaves behind become our children and can be reaped: without that, in a
 /// container whose init does not reap orphans, killed ones would linger as zombies.
 ///
+/// Serve mode (command.serve set): the process is the slot's trainer (stdin a socket), started by the
+/// slot's first launch and kept while its launches complete: start() writes the command line to
+/// its stdin, and the launch ends, as exited with status 0, when the trainer prints the completion
+/// for its id (trainer_output::parse_serve_reply; that line is not passed to the observer). The
+/// next launch on the slot with the same argv, env and workdir reuses it. A trainer that exits,
+/// closes its stdin, or prints a completion that is malformed or names another command is ended as
+/// above, its group and all (server_failed, or exited/signaled with its status), and so is one
+/// whose launch ends for any other reason (a timeout, a stop, an interrupt): the slot's next launch
+/// starts a fresh one. One found dead or with its stdin closed between commands is replaced before
+/// the next command is sent. The destructor kills the kept ones too.
+///
 /// No thread is created, and a launch's descriptors and buffers are released with its completion:
 /// memory and descriptors stay flat however many launches run one after another.
 class ProcessLauncher : public orchestrator::Launcher {
@@ -85,12 +96,18 @@ class ProcessLauncher : public orchestrator::Launcher {
   /// and reads what arrived.
   void poll_once();
   void complete(Launch& launch, bool all_gone);
+  /// Serve mode: the slot's kept trainer when it can take `command` (running, stdin open, started
+  /// with the same argv, env and workdir); otherwise ends any kept one and returns null.
+  std::unique_ptr<Launch> take_parked_server(const orchestrator::LaunchCommand& command);
+  /// Keeps the process of a launch whose command completed for its slot's next launch.
+  void park_server(std::unique_ptr<Launch> server);
 
   const std::atomic<int>* m_stop_signal;
   bool m_interrupted = false;
   orchestrator::LaunchId m_next_id = 1;
   std::vector<std::unique_ptr<Launch>> m_launches;        ///< started, not yet over, in start order
   std::deque<orchestrator::LaunchCompletion> m_completed;  ///< over, not yet returned by wait()
+  std::map<int, std::unique_ptr<Launch>> m_parked_servers;  ///< serve mode: per slot, the trainer between commands
 };
 
 }  // namespace autolrs::process

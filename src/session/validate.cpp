@@ -52,7 +52,8 @@ bool loads_checkpoints(const spec::TrainerSpec& trainer) {
     return std::any_of(arguments.begin(), arguments.end(),
                        [](const std::string& argument) { return argument.find("{load_checkpoint}") != std::string::npos; });
   };
-  return passes(trainer.command) || passes(trainer.resume_args);
+  // A serve-mode trainer gets load_checkpoint in every command.
+  return trainer.mode == spec::TrainerMode::serve || passes(trainer.command) || passes(trainer.resume_args);
 }
 
 /// The default search's plan (when nothing fails): its rounds, the hold and the decay, and how often
@@ -166,8 +167,14 @@ void validate_job(const spec::JobSpec& job, std::ostream& out) {
   std::string argv_words;
   for (const std::string& argument : command.argv) argv_words += (argv_words.empty() ? "" : " ") + shell_quote(argument);
   out << "  argv: " << argv_words << "\n";
-  out << "to run it by hand:\n  cd " << shell_quote(command.workdir) << " && " << (env_words.empty() ? "" : "env " + env_words)
-      << argv_words << "\n";
+  if (command.serve) {
+    // The line ends with '\n' already.
+    out << "  mode: serve (this argv starts slot 0's trainer; each launch is one command line on its stdin)\n";
+    out << "  first command: " << command.serve->line;
+  }
+  out << "to run it by hand:\n  cd " << shell_quote(command.workdir) << " && ";
+  if (command.serve) out << "printf '%s\\n' " << shell_quote(command.serve->line.substr(0, command.serve->line.size() - 1)) << " | ";
+  out << (env_words.empty() ? "" : "env " + env_words) << argv_words << "\n";
 }
 
 }  // namespace autolrs::session

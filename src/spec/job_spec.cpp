@@ -158,16 +158,38 @@ LossPatternSpec read_loss_pattern(const JsonField& field) {
   return loss;
 }
 
+/// Fails on the first element of a serve-mode template (trainer.command, a slot's launcher) that uses a
+/// placeholder whose value varies per launch: the process it starts serves every launch of its slot.
+void require_launch_independent(const JsonField& command_template) {
+  for (const JsonField& element : command_template.elements()) {
+    for (const std::string& name : per_launch_placeholders()) {
+      if (uses_placeholder({element.string()}, name)) {
+        element.fail("{" + name + "} differs per launch, and in serve mode this command starts one trainer for all "
+                     "the launches of a slot; the trainer reads " + name + " from each command on its stdin "
+                     "(docs/trainer-protocol.md, \"Serve mode\")");
+      }
+    }
+  }
+}
+
 TrainerSpec read_trainer(const JsonField& field, const std::filesystem::path& spec_dir) {
-  field.require_object({"command", "resume_args", "workdir", "env", "loss", "val_loss", "timeout_s",
-                        "idle_timeout_s", "max_retries", "divergence_factor"});
+  field.require_object({"mode", "command", "resume_args", "workdir", "env", "loss", "val_loss", "timeout_s",
+                        "idle_timeout_s", "max_retries", "divergence_factor", "lr_ramps"});
   TrainerSpec trainer;
+  if (const std::optional<JsonField> mode = field.member("mode")) {
+    trainer.mode = read_choice(*mode, {"exec", "serve"}) == 0 ? TrainerMode::exec : TrainerMode::serve;
+  }
+  const bool serve = trainer.mode == TrainerMode::serve;
   const JsonField command = field.required_member("command");
   trainer.command = read_command_template(command);
+  if (serve) require_launch_independent(command);
   if (trainer.command.empty()) command.fail("must name the program to run, got an empty array");
   if (trainer.command.front().empty()) command.elements().front().fail("the program must not be empty");
   if (const std::optional<JsonField> resume_args = field.member("resume_args")) {
     trainer.resume_args = read_command_template(*resume_args);
+    if (serve && !trainer.resume_args.empty()) {
+      resume_args->fail("not used in serve mode: each command on the trainer's stdin names its load_checkpoint");
+    }
   }
   trainer.workdir = resolve_path(spec_dir, ".");
   if (const std::optional<JsonField> workdir = field.member("workdir")) {
@@ -189,6 +211,10 @@ TrainerSpec read_trainer(const JsonField& field, const std::filesystem::path& sp
   }
   if (const std::optional<JsonField> factor = field.member("divergence_factor")) {
     trainer.divergence_factor = read_number_above(*factor, 1);
+  }
+  if (const std::optional<JsonField> lr_ramps = field.member("lr_ramps")) {
+    if (!serve) lr_ramps->fail("only for trainer.mode \"serve\"; in exec mode, put {lr_end} in trainer.command");
+    trainer.lr_ramps = lr_ramps->boolean();
   }
   return trainer;
 }
@@ -321,7 +347,7 @@ std::map<std::string, std::string> read_simulator_options(const JsonField& field
   return options;
 }
 
-std::vector<SlotSpec> read_slots(const JsonField& field) {
+std::vector<SlotSpec> read_slots(const JsonField& field, TrainerMode mode) {
   constexpr std::int64_t max_slots = 1024;
   if (field.value().is_number()) return std::vector<SlotSpec>(static_cast<std::size_t>(field.integer(1, max_slots)));
   if (!field.value().is_array()) {
@@ -337,6 +363,7 @@ std::vector<SlotSpec> read_slots(const JsonField& field) {
     if (const std::optional<JsonField> env = element.member("env")) slot.env = read_environment(*env);
     if (const std::optional<JsonField> launcher = element.member("launcher")) {
       slot.launcher = read_command_template(*launcher);
+      if (mode == TrainerMode::serve) require_launch_independent(*launcher);
     }
   }
   return slots;
@@ -389,7 +416,7 @@ JobSpec parse_job_spec(std::string_view text, const std::string& spec_path) {
   if (const std::optional<JsonField> simulator = root.member("simulator")) {
     spec.simulator_options = read_simulator_options(*simulator);
   }
-  if (const std::optional<JsonField> slots = root.member("slots")) spec.slots = read_slots(*slots);
+  if (const std::optional<JsonField> slots = root.member("slots")) spec.slots = read_slots(*slots, spec.trainer.mode);
   return spec;
 }
 
@@ -406,6 +433,14 @@ long stage_count(const SearchSpec& search, long stage_budget) {
   return count + (stage_budget + search.max_stage_steps - 1) / search.max_stage_steps;
 }
 
-bool TrainerSpec::takes_lr_ramps() const { return uses_placeholder(command, "lr_end"); }
+const std::vector<std::string>& per_launch_placeholders() {
+  static const std::vector<std::string> names = {"lr",    "lr_end", "steps", "save_checkpoint", "load_checkpoint",
+                                                 "global_step", "stage", "probe"};
+  return names;
+}
+
+bool TrainerSpec::takes_lr_ramps() const {
+  return mode == TrainerMode::serve ? lr_ramps : uses_placeholder(command, "lr_end");
+}
 
 }  // namespace autolrs::spec

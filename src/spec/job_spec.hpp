@@ -19,7 +19,17 @@ struct LossPatternSpec {
   StreamSelector stream = StreamSelector::stdout_stream;
 };
 
+/// How launches reach the trainer: `exec` runs trainer.command once per launch; `serve` starts it once
+/// per slot and writes each launch to its stdin as one JSON command line, which it answers with a
+/// completion line (docs/trainer-protocol.md, "Serve mode").
+enum class TrainerMode { exec, serve };
+
+/// The placeholders whose values differ from launch to launch: a serve-mode command (and its slots'
+/// launchers) must not use them, since it starts a trainer that serves many launches.
+const std::vector<std::string>& per_launch_placeholders();
+
 struct TrainerSpec {
+  TrainerMode mode = TrainerMode::exec;
   std::vector<std::string> command;      ///< argv template, run without a shell
   std::vector<std::string> resume_args;  ///< appended only when a launch starts from a checkpoint
   std::string workdir;                   ///< absolute (resolved against the spec file's folder)
@@ -30,10 +40,12 @@ struct TrainerSpec {
   double idle_timeout_s = 0;  ///< limit on time without an output line; 0 = none
   int max_retries = 2;        ///< retries of a failed main-stage launch
   double divergence_factor = 10;  ///< a launch whose loss exceeds this × the stage's start loss level 3 times in a row is stopped
+  /// Serve mode only: the trainer follows each command's lr_end (exec mode says so with `{lr_end}`).
+  bool lr_ramps = false;
 
-  /// Whether the trainer takes LR ramps: its command has the `{lr_end}` placeholder (see
-  /// docs/trainer-protocol.md). Planners then launch a decaying stretch as linear ramps, and as
-  /// constant-LR pieces otherwise.
+  /// Whether the trainer takes LR ramps: in exec mode its command has the `{lr_end}` placeholder (see
+  /// docs/trainer-protocol.md), in serve mode `lr_ramps` is set. Planners then launch a decaying
+  /// stretch as linear ramps, and as constant-LR pieces otherwise.
   bool takes_lr_ramps() const;
 };
 

@@ -72,6 +72,23 @@ TEST_CASE("cli::run_validate prints the first launch exactly as it will run, cre
     run_validate(ValidateOptions{(dir / "job.json").string(), run_dir.string(), false}, with_checkpoint);
     CHECK(with_checkpoint.str().find(" --tag 'a b'\\''c' --load /data/start.pt\n") != std::string::npos);
   }
+  SUBCASE("in serve mode it prints the trainer's argv and the first command, and pipes it in the shell line") {
+    write_text(dir / "job.json", R"({"name": "echo", "trainer": {"mode": "serve", "command": [")" + echo_trainer +
+                                     R"js(", "--serve"], "loss": {"pattern": "loss=(?P<loss>\\S+)"}},
+                                     "total_steps": 1000, "warmup": {"steps": 50, "lr": 0.001}})js");
+    std::ostringstream served;
+    CHECK(run_validate(ValidateOptions{(dir / "job.json").string(), run_dir.string(), false}, served) == 0);
+    const std::string command = R"({"global_step":0,"id":"warmup","load_checkpoint":null,"lr":0.001,"lr_end":0.001,"probe":-1,)"
+                                R"("run_dir":")" + run_dir.string() + R"(","save_checkpoint":")" + save +
+                                R"(","seed":0,"stage":-1,"steps":50})";
+    CHECK(served.str().find("  env: AUTOLRS_LAUNCH=serve-slot-0\n") != std::string::npos);
+    CHECK(served.str().find("  argv: " + echo_trainer + " --serve\n"
+                            "  mode: serve (this argv starts slot 0's trainer; each launch is one command line on its stdin)\n"
+                            "  first command: " + command + "\n"
+                            "to run it by hand:\n  cd " + dir.path().string() + " && printf '%s\\n' '" + command +
+                            "' | env AUTOLRS_LAUNCH=serve-slot-0 AUTOLRS_RUN_DIR=" + run_dir.string() + " " + echo_trainer +
+                            " --serve\n") != std::string::npos);
+  }
   SUBCASE("a run dir holding a run is reported") {
     fs::create_directories(run_dir);
     write_text(run_dir / "journal.jsonl", "{\"type\":\"started\",\"identity\":{\"spec\":{}}}\n");

@@ -10,6 +10,7 @@ fail() { echo "install_test: $*" >&2; exit 1; }
 
 cmake --install "$build" --prefix "$prefix" >/dev/null
 for file in bin/autolrs share/autolrs/configs/dry-run.json share/autolrs/configs/torch-example.json \
+            share/autolrs/configs/torch-example-serve.json share/autolrs/scripts/trainers/autolrs_serve.py \
             share/autolrs/scripts/trainers/torch_digits.py share/autolrs/scripts/slots/main-on-all-gpus \
             share/doc/autolrs/README.md share/doc/autolrs/architecture.md; do
   [ -e "$prefix/$file" ] || fail "missing after install: $file"

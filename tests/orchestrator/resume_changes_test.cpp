@@ -50,6 +50,13 @@ TEST_CASE("orchestrator::resume_changes refuses what the search decides by, nami
     CHECK(changes.refused == Names{"trainer.command"});
     CHECK(resume_changes(ramps, identity()).refused == Names{"trainer.command"});
   }
+  SUBCASE("switching between exec and serve mode, or lr_ramps, is refused: a run keeps one way of launching") {
+    json served = identity();
+    served["spec"]["trainer"]["mode"] = "serve";
+    served["spec"]["trainer"]["lr_ramps"] = true;
+    CHECK(resume_changes(identity(), served).refused == Names{"trainer.lr_ramps", "trainer.mode"});
+    CHECK(resume_changes(served, identity()).refused == Names{"trainer.lr_ramps", "trainer.mode"});
+  }
   SUBCASE("a val_loss pattern added or removed changes how probes are judged; a changed one does not") {
     json with_val = identity();
     with_val["spec"]["trainer"]["val_loss"] = {{"pattern", "val=(?P<loss>\\S+)"}};

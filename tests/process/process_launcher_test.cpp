@@ -511,6 +511,63 @@ TEST_CASE("process::ProcessLauncher holds memory, threads and descriptors flat o
 #endif
 }
 
+/// A serve-mode launch of tests/fake_trainers/serve_echo.py with command {"id": id, "lr": lr}, its
+/// logs named after the id.
+LaunchCommand serve_command(const TempDir& dir, const std::string& id, double lr) {
+  LaunchCommand command = command_in(dir, {fake_trainers + "/serve_echo.py"});
+  command.stdout_log = (dir / (id + ".stdout.log")).string();
+  command.stderr_log = (dir / (id + ".stderr.log")).string();
+  command.serve = orchestrator::ServeRequest{R"({"id": ")" + id + R"(", "lr": )" + std::to_string(lr) + "}\n", id};
+  return command;
+}
+
+/// The pid in a serve_echo.py line "pid=<pid> lr=<lr>".
+pid_t pid_in(const std::string& line) { return static_cast<pid_t>(std::stol(line.substr(4, line.find(' ') - 4))); }
+
+TEST_CASE("process::ProcessLauncher in serve mode sends each launch to one kept trainer and ends it at its completion") {
+  TempDir dir;
+  pid_t server = 0;
+  {
+    ProcessLauncher launcher;
+    const Recorded first = run_recorded(launcher, serve_command(dir, "a", 1));
+    const Recorded second = run_recorded(launcher, serve_command(dir, "b", 2));
+    CHECK(first.result.succeeded());
+    CHECK(second.result.succeeded());
+    CHECK(first.result.message.empty());
+    REQUIRE(first.of(OutputStream::stdout_stream).size() == 1);  // the completion is not passed on
+    REQUIRE(second.of(OutputStream::stdout_stream).size() == 1);
+    server = pid_in(first.of(OutputStream::stdout_stream)[0]);
+    CHECK(first.of(OutputStream::stdout_stream)[0] == "pid=" + std::to_string(server) + " lr=1.0");
+    CHECK(second.of(OutputStream::stdout_stream)[0] == "pid=" + std::to_string(server) + " lr=2.0");
+    CHECK(read_text(dir / "b.stdout.log") == "pid=" + std::to_string(server) + " lr=2.0\n{\"autolrs\": \"done\", \"id\": \"b\"}\n");
+    CHECK(::kill(server, 0) == 0);  // kept between launches
+  }
+  CHECK((::kill(server, 0) == -1 && errno == ESRCH));  // and ended with the launcher
+}
+
+TEST_CASE("process::ProcessLauncher in serve mode kills a trainer that answers another command or is stopped, and starts a fresh one") {
+  TempDir dir;
+  ProcessLauncher launcher;
+  const Recorded first = run_recorded(launcher, serve_command(dir, "a", 13));
+  CHECK(first.result.end == LaunchEnd::server_failed);
+  CHECK(first.result.message == "printed the completion of command another while running a");
+  const pid_t failed = pid_in(first.of(OutputStream::stdout_stream).at(0));
+  CHECK((::kill(failed, 0) == -1 && errno == ESRCH));
+
+  const Recorded second = run_recorded(launcher, serve_command(dir, "b", 1));
+  CHECK(second.result.succeeded());
+  const pid_t replacement = pid_in(second.of(OutputStream::stdout_stream).at(0));
+  CHECK(replacement != failed);
+
+  const LaunchResult stopped = orchestrator::run_to_end(launcher, serve_command(dir, "c", 1),
+                                                        [](OutputStream, std::string_view) { return false; });
+  CHECK(stopped.end == LaunchEnd::stopped_by_observer);
+  CHECK((::kill(replacement, 0) == -1 && errno == ESRCH));
+  const Recorded fourth = run_recorded(launcher, serve_command(dir, "d", 1));
+  CHECK(fourth.result.succeeded());
+  CHECK(pid_in(fourth.of(OutputStream::stdout_stream).at(0)) != replacement);
+}
+
 TEST_CASE("process::resolve_program finds programs as execvp would") {
   TempDir dir;
   std::filesystem::create_directory(dir / "bin");

@@ -152,6 +152,23 @@ TEST_CASE("spec::parse_job_spec refuses bad values with the field path and the v
        "slots[0].launcher[1]: unknown placeholder {probes} (did you mean {probe}?)"},
       {{{"/slots", json::parse(R"([1])")}}, "slots[0]: must be an object, got number 1"},
       {{{"/description", 5}}, "description: must be a string, got number 5"},
+      {{{"/trainer/mode", "server"}}, "trainer.mode: must be one of \"exec\", \"serve\", got string \"server\" (did you mean \"serve\"?)"},
+      {{{"/trainer/mode", "serve"}},
+       "trainer.command[3]: {lr} differs per launch, and in serve mode this command starts one trainer for all the "
+       "launches of a slot; the trainer reads lr from each command on its stdin (docs/trainer-protocol.md, \"Serve mode\")"},
+      {{{"/trainer/mode", "serve"}, {"/trainer/command", {"train.py", "--serve", "--out={save_checkpoint}"}}},
+       "trainer.command[2]: {save_checkpoint} differs per launch, and in serve mode this command starts one trainer for "
+       "all the launches of a slot; the trainer reads save_checkpoint from each command on its stdin "
+       "(docs/trainer-protocol.md, \"Serve mode\")"},
+      {{{"/trainer/mode", "serve"}, {"/trainer/command", {"train.py", "--serve"}}, {"/trainer/resume_args", {"--load", "{load_checkpoint}"}}},
+       "trainer.resume_args: not used in serve mode: each command on the trainer's stdin names its load_checkpoint"},
+      {{{"/trainer/mode", "serve"}, {"/trainer/command", {"train.py", "--serve"}},
+        {"/slots", json::parse(R"([{"launcher": ["srun", "--job-name=p{probe}"]}])")}},
+       "slots[0].launcher[1]: {probe} differs per launch, and in serve mode this command starts one trainer for all the "
+       "launches of a slot; the trainer reads probe from each command on its stdin (docs/trainer-protocol.md, \"Serve mode\")"},
+      {{{"/trainer/lr_ramps", true}}, "trainer.lr_ramps: only for trainer.mode \"serve\"; in exec mode, put {lr_end} in trainer.command"},
+      {{{"/trainer/mode", "serve"}, {"/trainer/command", {"train.py", "--serve"}}, {"/trainer/lr_ramps", "yes"}},
+       "trainer.lr_ramps: must be true or false, got string \"yes\""},
   };
   for (const Row& row : rows) {
     json spec = minimal_spec();
@@ -388,4 +405,24 @@ TEST_CASE("spec::stage_count counts the stages of the doubling plan in closed fo
   search.first_stage_steps = 1;
   search.max_stage_steps = LONG_MAX;
   CHECK(autolrs::spec::stage_count(search, LONG_MAX) == 63);
+}
+
+TEST_CASE("spec::parse_job_spec reads serve mode: a launch-independent command, and LR ramps from lr_ramps") {
+  json spec = minimal_spec();
+  CHECK(parse_job_spec(spec.dump(), spec_path).trainer.mode == autolrs::spec::TrainerMode::exec);
+  spec["trainer"]["mode"] = "serve";
+  spec["trainer"]["command"] = {"python3", "train.py", "--serve", "--seed", "{seed}", "--out", "{run_dir}/x"};
+  spec["trainer"]["resume_args"] = json::array();
+  spec["slots"] = json::parse(R"([{"launcher": ["srun", "-n1"]}])");
+  const JobSpec served = parse_job_spec(spec.dump(), spec_path);
+  CHECK(served.trainer.mode == autolrs::spec::TrainerMode::serve);
+  CHECK_FALSE(served.trainer.takes_lr_ramps());
+  spec["trainer"]["lr_ramps"] = true;
+  CHECK(parse_job_spec(spec.dump(), spec_path).trainer.takes_lr_ramps());
+  // {lr_end} in an exec command says the same; `{{lr}}` is literal text, not a placeholder.
+  json exec = minimal_spec();
+  exec["trainer"]["command"].push_back("{lr_end}");
+  CHECK(parse_job_spec(exec.dump(), spec_path).trainer.takes_lr_ramps());
+  spec["trainer"]["command"].push_back("--note={{lr}}");
+  CHECK(parse_job_spec(spec.dump(), spec_path).trainer.command.back() == "--note={{lr}}");
 }

@@ -3,6 +3,7 @@
 the helpers those tests share. Not a test module itself (unittest discovers test_*.py only)."""
 import contextlib
 import io
+import json
 import math
 import os
 import pathlib
@@ -10,6 +11,7 @@ import re
 import sys
 import tempfile
 import unittest
+import unittest.mock
 
 import torch
 
@@ -118,6 +120,28 @@ class LaunchProtocolChecks:
                 self.assertEqual(split_state["step"], 40)
                 for name, tensor in whole_state["model"].items():
                     self.assertTrue(torch.equal(tensor, split_state["model"][name]), name)
+
+    def test_serve_mode_prints_and_saves_what_separate_launches_do(self):
+        common = ["--val-every", "5", "--seed", "3"]
+        _, first, _ = self.run_trainer(*common, "--lr", "0.05", "--steps", "7", "--save", str(self.dir / "a.pt"))
+        _, second, _ = self.run_trainer(*common, "--lr", "0.05", "--lr-end", "0.01", "--steps", "6",
+                                        "--load", str(self.dir / "a.pt"), "--save", str(self.dir / "b.pt"))
+        commands = [{"id": "stage-000-probe-00", "lr": 0.05, "lr_end": 0.05, "steps": 7, "load_checkpoint": None,
+                     "save_checkpoint": str(self.dir / "served-a.pt"), "seed": 3, "global_step": 0, "stage": 0,
+                     "probe": 0, "run_dir": str(self.dir)},
+                    {"id": "step-000000013", "lr": 0.05, "lr_end": 0.01, "steps": 6,
+                     "load_checkpoint": str(self.dir / "served-a.pt"), "save_checkpoint": str(self.dir / "served-b.pt"),
+                     "seed": 3, "global_step": 7, "stage": 0, "probe": -1, "run_dir": str(self.dir)}]
+        stdin = io.StringIO("".join(json.dumps(command) + "\n" for command in commands))
+        with unittest.mock.patch("sys.stdin", stdin):
+            status, served, _ = self.run_trainer(*common, "--serve")
+        self.assertEqual(status, 0)
+        self.assertEqual(served, first + ['{"autolrs": "done", "id": "stage-000-probe-00"}'] +
+                         second + ['{"autolrs": "done", "id": "step-000000013"}'])
+        exec_state, served_state = torch.load(self.dir / "b.pt"), torch.load(self.dir / "served-b.pt")
+        self.assertEqual(served_state["step"], 13)
+        for name, tensor in exec_state["model"].items():
+            self.assertTrue(torch.equal(tensor, served_state["model"][name]), name)
 
     def test_a_ramp_launch_trains_its_kth_step_at_launch_lr_of_k(self):
         _, ramp, _ = self.run_trainer("--lr", "0.1", "--lr-end", "0.02", "--steps", "4",

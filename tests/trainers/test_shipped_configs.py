@@ -4,19 +4,24 @@ import re
 import unittest
 
 from protocol_checks import REPOSITORY, TRAINERS
-import torch_charlm  # noqa: E402  (protocol_checks puts scripts/trainers on the path)
+import autolrs_serve  # noqa: E402  (protocol_checks puts scripts/trainers on the path)
+import torch_charlm  # noqa: E402
 import torch_digits  # noqa: E402
 
 TRAINER_MODULES = {"torch_digits.py": torch_digits, "torch_charlm.py": torch_charlm}
 # config → (script, --optimizer, --val-every) its command must give
 EXPECTED = {
     "torch-example.json": ("torch_digits.py", "sgd", 10),
+    "torch-example-serve.json": ("torch_digits.py", "sgd", 10),
     "torchrun-example.json": ("torch_digits.py", "sgd", 10),
     "torch-charlm-sgd.json": ("torch_charlm.py", "sgd", 25),
     "torch-charlm-adamw.json": ("torch_charlm.py", "adamw", 25),
 }
 PLACEHOLDERS = {"{lr}": "0.01", "{lr_end}": "0.005", "{steps}": "20", "{save_checkpoint}": "out.pt", "{load_checkpoint}": "in.pt",
                 "{seed}": "4"}
+# What a serve-mode config's trainer gets on stdin for the launch PLACEHOLDERS stand for.
+SERVE_COMMAND = {"id": "stage-000-probe-00", "lr": 0.01, "lr_end": 0.005, "steps": 20, "save_checkpoint": "out.pt",
+                 "load_checkpoint": "in.pt", "seed": 4, "global_step": 0, "stage": 0, "probe": 0, "run_dir": "run"}
 
 
 def expand(template):
@@ -42,11 +47,14 @@ class ShippedConfigTest(unittest.TestCase):
         for name, (script_name, optimizer, val_every) in EXPECTED.items():
             with self.subTest(name):
                 trainer = trainer_of(name)
-                command = [expand(part) for part in trainer["command"] + trainer["resume_args"]]
+                command = [expand(part) for part in trainer["command"] + trainer.get("resume_args", [])]
                 script = next(i for i, part in enumerate(command) if part.endswith(script_name))
                 workdir = REPOSITORY / "configs" / trainer["workdir"]
                 self.assertEqual((workdir / command[script]).resolve(), TRAINERS / script_name)
                 args = TRAINER_MODULES[script_name].parse_args(command[script + 1:])
+                if trainer.get("mode") == "serve":
+                    self.assertTrue(args.serve)
+                    args = autolrs_serve.launch_args(SERVE_COMMAND, args)
                 self.assertEqual((args.lr, args.lr_end, args.steps, args.save, args.load, args.seed, args.optimizer,
                                   args.val_every), (0.01, 0.005, 20, "out.pt", "in.pt", 4, optimizer, val_every))
                 self.assertEqual(trainer["env"], {"OMP_NUM_THREADS": "1"})
