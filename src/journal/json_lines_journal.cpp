@@ -110,7 +110,6 @@ void JsonLinesJournal::open_for_append() {
 }
 
 void JsonLinesJournal::append(const orchestrator::JournalRecord& record) {
-  if (m_fd < 0) open_for_append();
   // Paths inside the run dir are journaled relative to it, so that a run dir moved, copied or reached
   // through a symlink can still be resumed and reported.
   const std::filesystem::path run_dir = std::filesystem::absolute(m_run_dir).lexically_normal();
@@ -118,6 +117,14 @@ void JsonLinesJournal::append(const orchestrator::JournalRecord& record) {
       with_paths(record, [&](const std::string& path) { return relative_to(run_dir, path); });
   const std::string line =
       orchestrator::encode_record(relative).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + '\n';
+  if (m_fd < 0 && !std::filesystem::exists(m_path)) {
+    // A new journal appears with its first record, never empty: `autolrs report` or `--resume` started
+    // at that moment reads a run, not "no started record".
+    storage::write_file_atomically(m_path, line);
+    open_for_append();
+    return;
+  }
+  if (m_fd < 0) open_for_append();
   std::string_view rest = line;
   while (!rest.empty()) {
     const ssize_t written = ::write(m_fd, rest.data(), rest.size());

@@ -32,8 +32,8 @@ ParsedJournal parse_journal_text(std::string_view text, const std::string& file_
 /// back under the run dir as it is named now: a run dir moved, copied or reached through a symlink
 /// resumes. Paths outside it (none today), and the absolute paths of older journals, are kept as they are.
 ///
-/// The file is created by the first append, and a torn tail left by a crash is cut off then, so
-/// that the next record starts on a fresh line. Each append is a single write() to a descriptor
+/// The file is created by the first append, atomically with that record; a torn tail left by a crash
+/// is cut off by the first append of a later process, so that the next record starts on a fresh line. Each append is a single write() to a descriptor
 /// opened with O_APPEND, followed by fsync().
 /// Not safe for concurrent use: the orchestrator appends from one thread.
 class JsonLinesJournal : public orchestrator::Journal {

@@ -144,6 +144,20 @@ TEST_CASE("journal::JsonLinesJournal without a file is empty and creates nothing
   }
 }
 
+TEST_CASE("journal::JsonLinesJournal creates its file with the first record in it, and only the file") {
+  // Made atomically (a temporary file renamed into place): a reader never finds the journal empty.
+  TempDir dir;
+  JsonLinesJournal journal(dir.path().string());
+  journal.append(started);
+  const std::string first = orchestrator::encode_record(started).dump() + "\n";
+  CHECK(read_text(dir / "journal.jsonl") == first);
+  std::vector<std::string> names;
+  for (const auto& entry : std::filesystem::directory_iterator(dir.path())) names.push_back(entry.path().filename().string());
+  CHECK(names == std::vector<std::string>{"journal.jsonl"});
+  journal.append(finished);
+  CHECK(read_text(dir / "journal.jsonl") == first + "{\"status\":\"completed\",\"type\":\"finished\"}\n");
+}
+
 TEST_CASE("journal::JsonLinesJournal cuts a torn tail before appending") {
   TempDir dir;
   const std::string first = orchestrator::encode_record(started).dump() + "\n";
