@@ -23,7 +23,7 @@ struct TrainerFinding {
 /// ones. Pure: the same reports give the same findings, so a run rebuilt from its journal finds what
 /// the live run found. The checks, each conservative (a healthy trainer must never trip them):
 /// - {lr} ignored: two probes of a stage (both from the same checkpoint), at LRs 10× or more apart,
-///   whose train losses make clear progress and are equal point by point within a tenth of it;
+///   whose train losses make clear progress (6 standard errors) and are equal point by point within a tenth of it;
 /// - {load_checkpoint} ignored: a launch that continues from a checkpoint of this run, at an LR no
 ///   higher than the one it ended at, whose first losses are back at the run's initial level (the
 ///   first losses of the launch from the start at the lowest LR), within a fifth of how far that
