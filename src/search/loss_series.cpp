@@ -55,6 +55,28 @@ std::optional<double> final_loss_level(const std::vector<LossPoint>& series, std
   return mean_of_finite(series.rbegin(), series.rend(), count);
 }
 
+std::optional<double> trend_level_at_end(const std::vector<LossPoint>& series, std::size_t count) {
+  std::vector<LossPoint> points;
+  for (auto point = series.rbegin(); point != series.rend() && points.size() < count; ++point) {
+    if (std::isfinite(point->loss)) points.push_back(*point);
+  }
+  if (points.size() < 2) return std::nullopt;
+  double mean_step = 0, mean_loss = 0;
+  for (const LossPoint& point : points) {
+    mean_step += point.step;
+    mean_loss += point.loss;
+  }
+  mean_step /= static_cast<double>(points.size());
+  mean_loss /= static_cast<double>(points.size());
+  double covariance = 0, variance = 0;
+  for (const LossPoint& point : points) {
+    covariance += (point.step - mean_step) * (point.loss - mean_loss);
+    variance += (point.step - mean_step) * (point.step - mean_step);
+  }
+  if (!(variance > 0)) return std::nullopt;
+  return mean_loss + covariance / variance * (points.front().step - mean_step);
+}
+
 std::optional<double> initial_loss_level(const std::vector<LossPoint>& series, std::size_t count) {
   return mean_of_finite(series.begin(), series.end(), count);
 }

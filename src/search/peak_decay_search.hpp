@@ -20,7 +20,8 @@ namespace autolrs::search {
 ///    (H/8, H/4, H/2 for R = 4 rounds), round(final_horizon_factor·H) = 3H/2 in it; each chain's
 ///    checkpoint is then annealed by a decay tail of round(tail_fraction·h_r) steps (a linear ramp to
 ///    0 for a trainer that takes ramps, else a constant tenth of its LR) and judged by the loss at the
-///    tail's end (the last val loss, else the mean of the tail's last quarter of train losses). Half
+///    tail's end (the last val loss, else the least-squares line through the train losses of the
+///    tail's last half, at its last step: search::trend_level_at_end). Half
 ///    of the candidates (rounded up) go on to the next round, until two remain for the last; the
 ///    largest LR still judged always goes on, in place of the last of that half. Annealing before
 ///    judging removes the noise floor a high LR carries, which makes an unannealed short run prefer

@@ -85,7 +85,7 @@ void print_peak_decay_plan(const spec::JobSpec& job, std::ostream& out) {
   std::snprintf(line, sizeof line, "  stage 0: the winner holds its LR to step %ld; stages 1-%d: a %s decay to 0 over steps %ld-%ld\n",
                 hold_end, search.progress().planned_stages - 1, job.search.decay_shape.c_str(), hold_end, end);
   out << line;
-  out << "loss lines: a candidate is judged by the train losses of its decay tail's last quarter (or its last val loss); "
+  out << "loss lines: a candidate is judged by the trend of the train losses over its decay tail's last half (or its last val loss); "
          "print one at least every "
       << std::max(1L, shortest_tail / 4) << " steps (the shortest decay tail runs " << shortest_tail << ")\n";
 }

@@ -88,6 +88,23 @@ TEST_CASE("search::stage_steps doubles from first_stage_steps up to max_stage_st
   CHECK(search::probe_steps(search, 4) == 1);
 }
 
+TEST_CASE("search::trend_level_at_end is the least-squares line through the last finite losses, at the last step") {
+  // A falling line: the fit is exact at its end.
+  std::vector<search::LossPoint> series;
+  for (int step = 1; step <= 40; ++step) series.push_back({static_cast<double>(step), 2.0 - 0.01 * step});
+  CHECK(*search::trend_level_at_end(series, 10) == doctest::Approx(2.0 - 0.01 * 40));
+  // The mean of the same 10 lags the line by half their span: 0.045.
+  CHECK(*search::final_loss_level(series, 10) == doctest::Approx(2.0 - 0.01 * 35.5));
+  // Exactly: losses 3, 1, 2 at steps 1, 2, 3 have slope -0.5 through (2, 2), so 1.5 at step 3.
+  CHECK(*search::trend_level_at_end({{1, 3.0}, {2, 1.0}, {3, 2.0}}, 10) == doctest::Approx(1.5));
+  // Non-finite losses are skipped, and the count is of finite ones.
+  // Points (1, 3), (2, 1), (4, 2): slope −3/14 through their means (7/3, 2), so 2 − (3/14)(5/3) at step 4.
+  CHECK(*search::trend_level_at_end({{1, 3.0}, {2, 1.0}, {3, NAN}, {4, 2.0}}, 3) == doctest::Approx(23.0 / 14));
+  CHECK_FALSE(search::trend_level_at_end({{1, 1.0}}, 10));
+  CHECK_FALSE(search::trend_level_at_end({{1, 1.0}, {1, 2.0}}, 10));  // no spread in the steps
+  CHECK_FALSE(search::trend_level_at_end({}, 10));
+}
+
 TEST_CASE("search::final_loss_level is the mean of the last finite losses, and divergence is judged against it") {
   std::vector<search::LossPoint> series;
   for (int step = 1; step <= 30; ++step) series.push_back({static_cast<double>(step), step % 2 ? 0.01 : 0.07});

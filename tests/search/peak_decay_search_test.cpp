@@ -187,6 +187,29 @@ TEST_CASE("search::PeakDecaySearch judges by the last val loss when the trainer 
   CHECK(*search.progress().stages[0].probes[3].end_loss == doctest::Approx(4.0));
 }
 
+TEST_CASE("search::PeakDecaySearch judges by train losses with their trend over the tail's last half, at its end") {
+  // Without val lines: LR 1's tails fall from 2 to 1, the others' stay at 1.05 and above. By the mean
+  // of its last 4 losses (the old rule: a quarter of the last round's 19) LR 1 would lose with 1.08;
+  // its trend ends at 1, the best.
+  PeakDecaySearch search(small_job(true));
+  drive(search, [](const LaunchRequest& r) {
+    if (!r.decay_tail) return outcome_for(r, 0.03);
+    LaunchOutcome outcome;
+    outcome.status = OutcomeStatus::succeeded;
+    for (long k = 0; k < r.steps; ++k) {
+      const double falling = 2.0 - static_cast<double>(k) / static_cast<double>(r.steps - 1);
+      outcome.train.push_back({static_cast<double>(k + 1), r.probe == 3 ? falling : 1.05 + 0.01 * r.probe});
+    }
+    return outcome;
+  });
+  REQUIRE(search.finished());
+  const search::StageRecord& stage = search.progress().stages[0];
+  CHECK(stage.winner_probe == 3);
+  CHECK_FALSE(stage.probes[3].end_loss_from_val);
+  CHECK(*stage.probes[3].end_loss == doctest::Approx(1.0));
+  CHECK(*stage.probes[0].end_loss == doctest::Approx(1.05));
+}
+
 TEST_CASE("search::PeakDecaySearch hands out a round's chains together and each tail as its chain ends") {
   PeakDecaySearch search(small_job(true));
   const std::vector<LaunchRequest> chains = search.next_launches(8);
