@@ -104,6 +104,12 @@ std::string launch_line(const orchestrator::LaunchReport& report, const orchestr
     if (search::decided_on_fewer_probes(stage)) {
       line += format("  (its LR chosen on %d of %d probes)", search::judged_probe_count(stage), stage.probe_count);
     }
+    const std::optional<search::DecayChoice>& decay = state.progress.decay;
+    if (request.from_probe >= 0 && decay) {
+      line += "  (then a " + decay->shape + " decay";
+      if (decay->anneal_gain) line += format(": decay tails removed up to %.1f%% of the loss", 100 * *decay->anneal_gain);
+      line += ")";
+    }
   }
   if (outcome.status != search::OutcomeStatus::succeeded) {
     line += std::string("  ") + search::to_string(outcome.status) + ": " + outcome.reason;

@@ -79,6 +79,9 @@ nlohmann::json run_summary(const RunState& state) {
     take_final_losses(stage, summary);
   }
   summary["stages"] = std::move(stages);
+  if (progress.decay) {
+    summary["decay"] = {{"shape", progress.decay->shape}, {"anneal_gain", optional_number(progress.decay->anneal_gain)}};
+  }
   return summary;
 }
 

@@ -7,6 +7,7 @@
 
 #include "report/html_page_parts.hpp"
 #include "report/svg_plot.hpp"
+#include "search/peak_decay_search.hpp"
 #include "search/stage_plan.hpp"
 
 namespace autolrs::report {
@@ -303,6 +304,17 @@ std::string stage_plot(const RunState& state, const StageRecord& stage) {
     remarks.push_back(why + "; the stage went on at the next best probe's LR");
   }
   if (!stage.abandoned_lrs.empty()) legend.line("abandoned LR", {diverged_colour, 1.5, 1, "2 2"});
+  const std::optional<search::DecayChoice>& decay = state.progress.decay;
+  if (stage.index == 0 && in_rounds && decay) {
+    std::string then = "after the hold, a " + decay->shape + " decay to 0";
+    if (decay->anneal_gain) {
+      const std::string threshold = format_number(100 * search::PeakDecaySearch::noise_limited_gain, 2) + "%";
+      then += ": the last round's decay tails removed up to " + format_number(100 * *decay->anneal_gain, 2) + "% of the loss (" +
+              (decay->shape == "cubic" ? threshold + " or more: the LR's noise bounds it, so the LR falls early)"
+                                       : "under " + threshold + ": progress bounds it, so the LR stays high longer)");
+    }
+    remarks.push_back(then);
+  }
   if (any_ok) legend.marker(by_end_loss ? "probe" : "probe forecast ±2σ", Marker::circle, train_colour);
   if (any_failed) legend.marker("failed (drawn at top)", Marker::cross, failed_colour);
   if (any_diverged) legend.marker("diverged (drawn at top)", Marker::triangle, diverged_colour);

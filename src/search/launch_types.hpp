@@ -175,6 +175,14 @@ struct WarmupRecord {
   std::optional<double> final_loss, final_val_loss;
 };
 
+/// The default search's decay after the hold, once its peak is chosen.
+struct DecayChoice {
+  std::string shape;  ///< a ScheduleShape's name
+  /// With `decay_shape` auto: the largest share of its train loss that a last-round decay tail
+  /// removed, 1 − (the tail's level at its end) / (the mean of the chain's last quarter); it chose the shape.
+  std::optional<double> anneal_gain;
+};
+
 /// Everything the search has decided and seen, for outputs and reports.
 struct SearchRecord {
   std::optional<WarmupRecord> warmup;
@@ -183,6 +191,7 @@ struct SearchRecord {
   long probe_steps = 0;  ///< steps of finished probe launches (failed ones count what they ran: their budget)
   long discarded_steps = 0;  ///< steps of warmup and stage launches that were run again (as far as they ran)
   int planned_stages = 0;  ///< stages the run will train when the planner knows up front (fixed schedules), else 0
+  std::optional<DecayChoice> decay;  ///< the default search's decay, once its peak is chosen
 
   /// Whether the search accepted stage `stage` (≥ 0): a launch of it trained the stage (completed).
   /// A stage this record does not hold (a planner that records none) is accepted by its launch.

@@ -47,14 +47,14 @@ std::optional<double> last_finite_loss(const std::vector<LossPoint>& series);
 /// alone: near convergence one minibatch's loss can be ten times below the next one's.
 std::optional<double> final_loss_level(const std::vector<LossPoint>& series, std::size_t count = 20);
 
-/// The level a launch started at: the mean of the first `count` (at most) finite losses of `series`;
-/// nullopt when it has none.
 /// The level a falling series has reached at its last point: the least-squares line through its last
 /// `count` (at most) finite losses, evaluated at the last one's step. Unlike their mean, it does not
 /// lag a series still falling; its noise is twice the mean's (standard deviation). nullopt with fewer
 /// than 2 finite losses or no spread in their steps.
 std::optional<double> trend_level_at_end(const std::vector<LossPoint>& series, std::size_t count);
 
+/// The level a launch started at: the mean of the first `count` (at most) finite losses of `series`;
+/// nullopt when it has none.
 std::optional<double> initial_loss_level(const std::vector<LossPoint>& series, std::size_t count = 20);
 
 /// Decides when a running launch's loss has diverged: a non-finite loss, or `losses_in_a_row`

@@ -35,6 +35,7 @@ long PeakDecaySearch::tail_steps(long horizon) {
 
 PeakDecaySearch::PeakDecaySearch(const spec::JobSpec& job)
     : m_job(job),
+      // auto plans with cubic until the last round's tails choose (only the count of stages matters before).
       m_decay_shape(schedule_shape_from_name(job.search.decay_shape).value_or(ScheduleShape::cubic)),
       m_run_start(job.warmup.steps),
       m_budget(job.total_steps - job.warmup.steps),
@@ -63,7 +64,8 @@ PeakDecaySearch::PeakDecaySearch(const spec::JobSpec& job)
   plan_decay(std::sqrt(m_job.search.lr_min * m_job.search.lr_max));
   m_record.planned_stages = (searchable ? 1 : 0) + static_cast<int>(m_decay.size());
   if (!searchable) {
-    // Nothing to search: the whole run decays from that mean.
+    // Nothing to search: the whole run decays from that mean (auto: cubic, with no tails to say otherwise).
+    m_record.decay = DecayChoice{to_string(m_decay_shape), std::nullopt};
     m_main_launch_due = true;
     if (!m_record.warmup) begin_stage(0);
     return;
@@ -77,6 +79,8 @@ PeakDecaySearch::PeakDecaySearch(const spec::JobSpec& job)
   stage.decay_tails = true;
   const std::vector<double> lrs = log_spaced(m_job.search.lr_min, m_job.search.lr_max, stage.probe_count);
   m_chain_levels.resize(static_cast<size_t>(stage.probe_count));
+  m_chain_quarter_levels.resize(static_cast<size_t>(stage.probe_count));
+  m_tail_levels.resize(static_cast<size_t>(stage.probe_count));
   for (int index = 0; index < stage.probe_count; ++index) {
     ProbeRecord& probe = stage.probes.emplace_back();
     probe.index = index;
@@ -184,6 +188,8 @@ void PeakDecaySearch::record(const LaunchRequest& request, const LaunchOutcome& 
   } else {
     probe.steps = request.start_step + request.steps - m_run_start;
     m_chain_levels[static_cast<size_t>(request.probe)] = final_loss_level(outcome.train);
+    m_chain_quarter_levels[static_cast<size_t>(request.probe)] =
+        final_loss_level(outcome.train, std::max<size_t>(1, outcome.train.size() / 4));
     queue_tail(request);
   }
   end_round_when_done();
@@ -204,9 +210,10 @@ void PeakDecaySearch::judge(ProbeRecord& probe, const LaunchOutcome& tail) {
   const bool from_val =
       m_job.trainer.val_loss && m_job.search.objective != spec::Objective::train_loss && !tail.val.empty();
   const size_t last_half = std::max<size_t>(1, tail.train.size() / 2);
-  const double loss = from_val ? tail.val.back().loss
-                               : trend_level_at_end(tail.train, last_half)
-                                     .value_or(final_loss_level(tail.train, last_half).value_or(NAN));
+  const std::optional<double> train_level =
+      trend_level_at_end(tail.train, last_half).value_or(final_loss_level(tail.train, last_half).value_or(NAN));
+  m_tail_levels[static_cast<size_t>(probe.index)] = train_level;
+  const double loss = from_val ? tail.val.back().loss : *train_level;
   if (!std::isfinite(loss)) {
     probe.status = ProbeStatus::diverged;
     probe.reason = "non-finite loss at the end of the decay tail";
@@ -273,9 +280,27 @@ void PeakDecaySearch::choose_winner() {
   stage.lr = stage.probes[static_cast<size_t>(winner)].lr;
   m_reference_loss = m_chain_levels[static_cast<size_t>(winner)];
   m_round = -1;
+  choose_decay_shape();
   plan_decay(*stage.lr);
   m_main_launch_due = true;
   m_main_attempt = 0;
+}
+
+void PeakDecaySearch::choose_decay_shape() {
+  DecayChoice& choice = m_record.decay.emplace();
+  if (m_job.search.decay_shape == "auto") {
+    for (int index : m_in_round) {
+      const std::optional<double>& chain = m_chain_quarter_levels[static_cast<size_t>(index)];
+      const std::optional<double>& tail = m_tail_levels[static_cast<size_t>(index)];
+      if (!chain || !tail || !std::isfinite(*tail) || *chain == 0) continue;
+      const double gain = (*chain - *tail) / std::fabs(*chain);
+      if (!choice.anneal_gain || gain > *choice.anneal_gain) choice.anneal_gain = gain;
+    }
+    // Without a measured gain (no train losses to compare) the cubic, as when noise bounds the loss.
+    const bool progress_limited = choice.anneal_gain && *choice.anneal_gain < noise_limited_gain;
+    m_decay_shape = progress_limited ? ScheduleShape::linear : ScheduleShape::cubic;
+  }
+  choice.shape = to_string(m_decay_shape);
 }
 
 bool PeakDecaySearch::fall_back_to_next_candidate(const LaunchRequest& request) {

@@ -66,7 +66,7 @@ void print_peak_decay_plan(const spec::JobSpec& job, std::ostream& out) {
   char line[256];
   if (horizons.empty()) {
     std::snprintf(line, sizeof line, "plan (default preset): too short to search; a %s decay from lr %g over steps %ld-%ld in %d launches\n",
-                  job.search.decay_shape.c_str(), std::sqrt(job.search.lr_min * job.search.lr_max), start, end,
+                  search.progress().decay->shape.c_str(), std::sqrt(job.search.lr_min * job.search.lr_max), start, end,
                   search.progress().planned_stages);
     out << line;
     return;
@@ -82,8 +82,10 @@ void print_peak_decay_plan(const spec::JobSpec& job, std::ostream& out) {
     out << line;
   }
   const long hold_end = start + search.hold_end();
-  std::snprintf(line, sizeof line, "  stage 0: the winner holds its LR to step %ld; stages 1-%d: a %s decay to 0 over steps %ld-%ld\n",
-                hold_end, search.progress().planned_stages - 1, job.search.decay_shape.c_str(), hold_end, end);
+  const bool auto_shape = job.search.decay_shape == "auto";
+  std::snprintf(line, sizeof line, "  stage 0: the winner holds its LR to step %ld; stages 1-%d: a %sdecay to 0 over steps %ld-%ld%s\n",
+                hold_end, search.progress().planned_stages - 1, auto_shape ? "" : (job.search.decay_shape + " ").c_str(),
+                hold_end, end, auto_shape ? ", cubic or linear as the last round's decay tails say" : "");
   out << line;
   out << "loss lines: a candidate is judged by the trend of the train losses over its decay tail's last half (or its last val loss); "
          "print one at least every "

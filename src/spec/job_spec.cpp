@@ -228,7 +228,7 @@ SearchSpec read_search(const JsonField& field, bool has_val_loss) {
     search.preset = presets[read_choice(*preset, presets)];
   }
   if (const std::optional<JsonField> shape = field.member("decay_shape")) {
-    const std::vector<std::string> shapes = {"cubic", "quadratic", "cosine", "linear", "wsd"};
+    const std::vector<std::string> shapes = {"auto", "cubic", "quadratic", "cosine", "linear", "wsd"};
     search.decay_shape = shapes[read_choice(*shape, shapes)];
   }
   if (const std::optional<JsonField> lr_min = field.member("lr_min")) search.lr_min = read_number_above(*lr_min, 0);

@@ -60,9 +60,10 @@ struct SearchSpec {
   double probe_fraction = 0.1;
   Objective objective = Objective::automatic;
   std::string preset = "default";  ///< "default", "stagewise" or "paper" (see search::make_search)
-  /// The default preset's decay after the peak: "cubic", "quadratic", "cosine", "linear" or "wsd" (its
-  /// 1−sqrt curve over the whole decay); see search::PeakDecaySearch.
-  std::string decay_shape = "cubic";
+  /// The default preset's decay after the peak: "auto" (cubic or linear, chosen from the last round's
+  /// decay tails), "cubic", "quadratic", "cosine", "linear" or "wsd" (its 1−sqrt curve over the whole
+  /// decay); see search::PeakDecaySearch.
+  std::string decay_shape = "auto";
 };
 
 /// The largest total_steps a spec may ask for (keeps every step count, probes included, in a long).

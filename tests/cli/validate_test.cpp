@@ -50,7 +50,7 @@ TEST_CASE("cli::run_validate prints the first launch exactly as it will run, cre
                                "      1           5             74           3\n"
                                "      2           3             98           6\n"
                                "      3           2            193          18\n"
-                               "  stage 0: the winner holds its LR to step 240; stages 1-8: a cubic decay to 0 over steps 240-1000\n"
+                               "  stage 0: the winner holds its LR to step 240; stages 1-8: a decay to 0 over steps 240-1000, cubic or linear as the last round's decay tails say\n"
                                "loss lines: a candidate is judged by the trend of the train losses over its decay tail's last half (or its last "
                                "val loss); print one at least every 1 steps (the shortest decay tail runs 2)\n" +
                                "first launch: warmup (slot 0, 50 steps at lr 0.001)\n" +

@@ -100,6 +100,9 @@ TEST_CASE("autolrs run --dry-run on configs/dry-run.json completes with every ou
   CHECK(search_stage["probes"][static_cast<size_t>(winner)]["rounds"] == 4);
   const double peak = search_stage["lr"].get<double>();
   CHECK(search_stage["probes"][static_cast<size_t>(winner)]["lr"].get<double>() == peak);
+  // The simulator's loss at these LRs is mostly the LR's noise: a decay tail removes a large share of it.
+  CHECK(summary["decay"]["shape"] == "cubic");
+  CHECK(summary["decay"]["anneal_gain"].get<double>() >= 0.1);  // PeakDecaySearch::noise_limited_gain
   for (size_t index = 1; index < summary["stages"].size(); ++index) {
     const auto& stage = summary["stages"][index];
     CHECK(stage["probes"].empty());

@@ -129,7 +129,7 @@ TEST_CASE("integration: validate prints the plan and the loss-line rate the shor
        "  round  candidates  chain_to_step  decay_tail\n"
        "      0           4             10           1\n"
        "      1           2             30           4\n"
-       "  stage 0: the winner holds its LR to step 40; stages 1-8: a cubic decay to 0 over steps 40-200\n"
+       "  stage 0: the winner holds its LR to step 40; stages 1-8: a decay to 0 over steps 40-200, cubic or linear as the last round's decay tails say\n"
        "loss lines: a candidate is judged by the trend of the train losses over its decay tail's last half (or its last "
        "val loss); print one at least every 1 steps (the shortest decay tail runs 1)\n"},
   };

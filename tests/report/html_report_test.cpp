@@ -187,6 +187,24 @@ TEST_CASE("report::render_html_report labels end-loss probes as the search judge
   }
 }
 
+TEST_CASE("report::render_html_report says under the search stage which decay follows the hold, and why") {
+  const spec::JobSpec job = job_for_tests();
+  search::SearchRecord progress = two_stages();
+  for (search::ProbeRecord& probe : progress.stages[0].probes) probe.rounds = 2;
+  const std::vector<LaunchReport> launches;
+  progress.decay = search::DecayChoice{"linear", 0.043};
+  std::string html = render_html_report(RunState{job, progress, launches, RunStatus::running, 1, "", std::nullopt});
+  CHECK(html.find("<li>after the hold, a linear decay to 0: the last round&#39;s decay tails removed up to 4.3% of the loss "
+                  "(under 10%: progress bounds it, so the LR stays high longer)</li>") != std::string::npos);
+  progress.decay = search::DecayChoice{"cubic", 0.31};
+  html = render_html_report(RunState{job, progress, launches, RunStatus::running, 1, "", std::nullopt});
+  CHECK(html.find("<li>after the hold, a cubic decay to 0: the last round&#39;s decay tails removed up to 31% of the loss "
+                  "(10% or more: the LR&#39;s noise bounds it, so the LR falls early)</li>") != std::string::npos);
+  progress.decay = search::DecayChoice{"quadratic", std::nullopt};
+  html = render_html_report(RunState{job, progress, launches, RunStatus::running, 1, "", std::nullopt});
+  CHECK(html.find("<li>after the hold, a quadratic decay to 0</li>") != std::string::npos);
+}
+
 TEST_CASE("report::render_html_report escapes names and messages from the spec and the trainer") {
   spec::JobSpec job = job_for_tests();
   job.name = "</title><script>alert('x')</script>";

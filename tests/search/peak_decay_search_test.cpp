@@ -34,6 +34,7 @@ spec::JobSpec small_job(bool ramps) {
   job.search.lr_min = 1e-4;
   job.search.lr_max = 1.0;
   job.search.probes_per_stage = 4;
+  job.search.decay_shape = "cubic";  // auto's choice has its own cases
   job.total_steps = 1000;
   return job;
 }
@@ -169,6 +170,46 @@ TEST_CASE("search::PeakDecaySearch without ramps: tails at a tenth of the LR, de
   // Mean of (1 − v)³ over v ∈ [0, 1/8): (1 − (7/8)⁴) / (4/8); over [7/8, 1): (1/8)⁴ / (4/8).
   CHECK(first_decay.lr == doctest::Approx(peak * (1 - std::pow(7.0 / 8, 4)) / (4.0 / 8)));
   CHECK(launches.back().lr == doctest::Approx(peak * std::pow(1.0 / 8, 4) / (4.0 / 8)));
+}
+
+TEST_CASE("search::PeakDecaySearch with decay_shape auto: cubic when a last-round tail removes 10% of the loss, else linear") {
+  // Chains stay at 2 + (log10 of their LR's distance from 0.03)²; the tails remove `gain` of that for
+  // the largest LR (1), a finalist, and half as much for the others.
+  const auto drive_with_gain = [](PeakDecaySearch& search, double gain) {
+    return drive(search, [gain](const LaunchRequest& r) {
+      LaunchOutcome outcome;
+      outcome.status = OutcomeStatus::succeeded;
+      const double chain_level = 2 + std::pow(std::log10(r.lr) - std::log10(0.03), 2);
+      const double removed = r.decay_tail ? (r.probe == 3 ? gain : gain / 2) : 0.0;
+      for (long step = 1; step <= r.steps; ++step) {
+        outcome.train.push_back({static_cast<double>(step), (1 - removed) * chain_level});
+      }
+      return outcome;
+    });
+  };
+  for (const double gain : {0.2, 0.04}) {
+    CAPTURE(gain);
+    spec::JobSpec job = small_job(true);
+    job.search.decay_shape = "auto";
+    PeakDecaySearch search(job);
+    const std::vector<LaunchRequest> launches = drive_with_gain(search, gain);
+    REQUIRE(search.finished());
+    const search::SearchRecord& record = search.progress();
+    REQUIRE(record.decay);
+    REQUIRE(record.decay->anneal_gain);
+    CHECK(*record.decay->anneal_gain == doctest::Approx(gain));
+    const double peak = *record.stages[0].lr;
+    const LaunchRequest& second_decay = launches[14];
+    REQUIRE(second_decay.stage == 2);
+    if (gain >= PeakDecaySearch::noise_limited_gain) {
+      CHECK(record.decay->shape == "cubic");
+      CHECK(second_decay.lr == doctest::Approx(peak * std::pow(7.0 / 8, 3)));
+    } else {
+      CHECK(record.decay->shape == "linear");
+      CHECK(second_decay.lr == doctest::Approx(peak * 7.0 / 8));
+      CHECK(*second_decay.lr_end == doctest::Approx(peak * 6.0 / 8));
+    }
+  }
 }
 
 TEST_CASE("search::PeakDecaySearch judges by the last val loss when the trainer prints one") {

@@ -75,7 +75,7 @@ TEST_CASE("spec::parse_job_spec refuses bad values with the field path and the v
       {{{"/search/objective", "val_loss"}},
        "search.objective: \"val_loss\" needs trainer.val_loss, a pattern for validation-loss lines"},
       {{{"/search/decay_shape", "exponential"}},
-       "search.decay_shape: must be one of \"cubic\", \"quadratic\", \"cosine\", \"linear\", \"wsd\", got string "
+       "search.decay_shape: must be one of \"auto\", \"cubic\", \"quadratic\", \"cosine\", \"linear\", \"wsd\", got string "
        "\"exponential\""},
       {{{"/search/preset", "quick"}}, "search.preset: must be one of \"default\", \"stagewise\", \"paper\", got string \"quick\""},
       {{{"/search/lr_mni", 0.1}}, "search.lr_mni: unknown key (did you mean lr_min?)"},
@@ -322,7 +322,7 @@ TEST_CASE("spec::parse_job_spec fills in the documented defaults") {
   CHECK(spec.search.max_stage_steps == 8000);
   CHECK(spec.search.probe_fraction == 0.1);
   CHECK(spec.search.objective == Objective::automatic);
-  CHECK(spec.search.decay_shape == "cubic");
+  CHECK(spec.search.decay_shape == "auto");
   CHECK(spec.warmup.steps == 0);
   CHECK(spec.warmup.lr == 0);
   CHECK_FALSE(spec.initial_checkpoint.has_value());
