@@ -179,7 +179,8 @@ struct WarmupRecord {
 struct DecayChoice {
   std::string shape;  ///< a ScheduleShape's name
   /// With `decay_shape` auto: the largest share of its train loss that a last-round decay tail
-  /// removed, 1 − (the tail's level at its end) / (the mean of the chain's last quarter); it chose the shape.
+  /// removed, 1 − (the tail's level at its end) / (the mean of the chain's last quarter), at most 1; it
+  /// chose the shape.
   std::optional<double> anneal_gain;
 };
 

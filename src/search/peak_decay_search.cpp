@@ -293,7 +293,8 @@ void PeakDecaySearch::choose_decay_shape() {
       const std::optional<double>& chain = m_chain_quarter_levels[static_cast<size_t>(index)];
       const std::optional<double>& tail = m_tail_levels[static_cast<size_t>(index)];
       if (!chain || !tail || !std::isfinite(*tail) || *chain == 0) continue;
-      const double gain = (*chain - *tail) / std::fabs(*chain);
+      // At most all of it: a tail's trend through losses near 0 can end below 0.
+      const double gain = std::min(1.0, (*chain - *tail) / std::fabs(*chain));
       if (!choice.anneal_gain || gain > *choice.anneal_gain) choice.anneal_gain = gain;
     }
     // Without a measured gain (no train losses to compare) the cubic, as when noise bounds the loss.
